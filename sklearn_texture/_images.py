@@ -1,0 +1,169 @@
+"""Validation and conversion of image batches, shared by every estimator.
+
+One place decides what counts as an image batch so that the vectorizers agree
+on shapes, dtypes and error messages:
+
+* ``(N, H, W)`` grey images, ``(N, H, W, C)`` images with channels last;
+* ``(N, H*W)`` flattened images together with ``image_shape=(H, W)`` (one entry
+  may be ``-1``, as in :func:`numpy.reshape`), which is how scikit-learn's
+  common checks and tabular tools pass data;
+* a list of 2-D/3-D arrays of different sizes, where the estimator allows it.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils.validation import check_array, validate_data
+
+__all__ = ["as_image_list", "resolve_image_shape", "validate_images"]
+
+
+def resolve_image_shape(image_shape, n_features):
+    """Return the concrete ``(H, W)`` for flattened rows of ``n_features`` values.
+
+    ``image_shape`` follows :func:`numpy.reshape`: one entry may be ``-1``.
+    """
+    if image_shape is None:
+        raise ValueError(
+            f"2-D input of shape (n_samples, {n_features}) is read as flattened images and "
+            "needs image_shape=(height, width); pass 3-D (n_images, height, width) arrays "
+            "otherwise."
+        )
+    if len(image_shape) != 2 or not all(isinstance(s, Integral) for s in image_shape):
+        raise ValueError(f"image_shape must be a pair of integers; got {image_shape!r}.")
+    height, width = (int(s) for s in image_shape)
+    if height == -1 and width == -1:
+        raise ValueError("image_shape may contain -1 at most once.")
+    if height == -1 and width > 0 and n_features % width == 0:
+        height = n_features // width
+    elif width == -1 and height > 0 and n_features % height == 0:
+        width = n_features // height
+    if height <= 0 or width <= 0 or height * width != n_features:
+        raise ValueError(
+            f"image_shape={tuple(image_shape)!r} does not match rows of {n_features} features."
+        )
+    return height, width
+
+
+def _check_finite_numeric(image, what):
+    image = np.asarray(image)
+    if image.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{what} must be a real numeric array; got dtype {image.dtype}."
+        )
+    if image.dtype.kind == "f" and not np.isfinite(image).all():
+        raise ValueError(f"{what} contains NaN or infinity.")
+    return image
+
+
+def _check_size(height, width, min_size, what):
+    if min(height, width) < min_size:
+        raise ValueError(
+            f"{what} must be at least {min_size}x{min_size} pixels; got {height}x{width}."
+        )
+
+
+def validate_images(estimator, X, *, reset, image_shape=None, min_size=1, allow_list=False):
+    """Validate an image batch and return it with channels last.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The estimator whose ``n_features_in_`` / ``feature_names_in_`` are
+        set (``reset=True``) or checked (``reset=False``) for 2-D input.
+    X : array-like or list of array-like
+        ``(N, H, W)``, ``(N, H, W, C)``, ``(N, H*W)`` with ``image_shape``, or
+        (when ``allow_list``) a list of ``(H, W)``/``(H, W, C)`` arrays.
+    reset : bool
+        True in ``fit``, False in ``transform``.
+    image_shape : tuple of int or None
+        Shape of each image when ``X`` is 2-D.
+    min_size : int
+        Smallest allowed image height and width.
+    allow_list : bool
+        Whether a list of differently sized images is accepted.
+
+    Returns
+    -------
+    images : ndarray of shape (N, H, W, C) or list of ndarray of shape (H, W, C)
+        The original dtype is kept (integer images keep their range); C is 1
+        for grey input.
+    """
+    if isinstance(X, (list, tuple)) and allow_list and len(X) > 0:
+        arrays = [np.asarray(x) for x in X]
+        if all(a.ndim in (2, 3) for a in arrays) and len({a.shape for a in arrays}) > 1:
+            return as_image_list(arrays, min_size=min_size)
+    if _is_2d_frame(X):
+        X = validate_data(estimator, X, reset=reset, dtype="numeric", ensure_all_finite=True)
+        height, width = resolve_image_shape(image_shape, X.shape[1])
+        images = X.reshape(X.shape[0], height, width, 1)
+    else:
+        if not hasattr(X, "__array__") and not isinstance(X, (list, tuple)):
+            raise ValueError(
+                f"Expected an array of images, got {type(X).__name__}."
+            )
+        array = np.asarray(X) if not isinstance(X, np.ndarray) else X
+        if array.dtype.kind not in "biuf":
+            raise ValueError(f"images must be a real numeric array; got dtype {array.dtype}.")
+        if array.ndim == 2:
+            return validate_images(
+                estimator, array, reset=reset, image_shape=image_shape, min_size=min_size
+            )
+        if array.ndim not in (3, 4):
+            raise ValueError(
+                "Expected images of shape (n_images, height, width) or "
+                f"(n_images, height, width, channels); got an array with {array.ndim} "
+                f"dimension(s) of shape {array.shape}."
+            )
+        images = check_array(
+            array, dtype="numeric", ensure_2d=False, allow_nd=True, ensure_all_finite=True,
+            input_name="images",
+        )
+        if images.dtype.kind == "b":
+            images = images.astype(np.uint8)
+        if images.ndim == 3:
+            images = images[..., np.newaxis]
+        if reset:
+            # Flattened-feature bookkeeping only applies to 2-D input.
+            for attr in ("n_features_in_", "feature_names_in_"):
+                if hasattr(estimator, attr):
+                    delattr(estimator, attr)
+    if images.shape[-1] not in (1, 3, 4):
+        raise ValueError(
+            f"images must have 1, 3 or 4 channels in the last axis; got {images.shape[-1]}."
+        )
+    _check_size(images.shape[1], images.shape[2], min_size, "images")
+    return images
+
+
+def _is_2d_frame(X):
+    shape = getattr(X, "shape", None)
+    return shape is not None and len(shape) == 2
+
+
+def as_image_list(arrays, *, min_size=1):
+    """Validate a list of differently sized images; return ``(H, W, C)`` arrays."""
+    images = []
+    for index, image in enumerate(arrays):
+        what = f"image {index}"
+        image = _check_finite_numeric(image, what)
+        if image.ndim == 2:
+            image = image[..., np.newaxis]
+        if image.ndim != 3 or image.shape[-1] not in (1, 3, 4):
+            raise ValueError(
+                f"{what} must have shape (height, width) or (height, width, channels) with "
+                f"1, 3 or 4 channels; got {image.shape}."
+            )
+        if image.dtype.kind == "b":
+            image = image.astype(np.uint8)
+        _check_size(image.shape[0], image.shape[1], min_size, what)
+        images.append(image)
+    return images
+
+
+def to_float_grey(images, dtype=np.float64):
+    """Average colour channels (dropping alpha) and return float ``(N, H, W)``."""
+    images = np.asarray(images)
+    if images.shape[-1] == 4:
+        images = images[..., :3]
+    return images.mean(axis=-1, dtype=dtype)
