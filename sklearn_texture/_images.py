@@ -56,14 +56,17 @@ def _check_finite_numeric(image, what):
     return image
 
 
-def _check_size(height, width, min_size, what):
+def _check_size(height, width, min_size, what, size_reason=""):
     if min(height, width) < min_size:
         raise ValueError(
-            f"{what} must be at least {min_size}x{min_size} pixels; got {height}x{width}."
+            f"{what} must be at least {min_size}x{min_size} pixels{size_reason}; "
+            f"got {height}x{width}."
         )
 
 
-def validate_images(estimator, X, *, reset, image_shape=None, min_size=1, allow_list=False):
+def validate_images(
+    estimator, X, *, reset, image_shape=None, min_size=1, size_reason="", allow_list=False
+):
     """Validate an image batch and return it with channels last.
 
     Parameters
@@ -80,6 +83,8 @@ def validate_images(estimator, X, *, reset, image_shape=None, min_size=1, allow_
         Shape of each image when ``X`` is 2-D.
     min_size : int
         Smallest allowed image height and width.
+    size_reason : str
+        Why that minimum holds, appended to the error (e.g. ``" to reach conv5_1"``).
     allow_list : bool
         Whether a list of differently sized images is accepted.
 
@@ -92,7 +97,7 @@ def validate_images(estimator, X, *, reset, image_shape=None, min_size=1, allow_
     if isinstance(X, (list, tuple)) and allow_list and len(X) > 0:
         arrays = [np.asarray(x) for x in X]
         if all(a.ndim in (2, 3) for a in arrays) and len({a.shape for a in arrays}) > 1:
-            return as_image_list(arrays, min_size=min_size)
+            return as_image_list(arrays, min_size=min_size, size_reason=size_reason)
     if _is_2d_frame(X):
         X = validate_data(estimator, X, reset=reset, dtype="numeric", ensure_all_finite=True)
         height, width = resolve_image_shape(image_shape, X.shape[1])
@@ -107,7 +112,8 @@ def validate_images(estimator, X, *, reset, image_shape=None, min_size=1, allow_
             raise ValueError(f"images must be a real numeric array; got dtype {array.dtype}.")
         if array.ndim == 2:
             return validate_images(
-                estimator, array, reset=reset, image_shape=image_shape, min_size=min_size
+                estimator, array, reset=reset, image_shape=image_shape, min_size=min_size,
+                size_reason=size_reason,
             )
         if array.ndim not in (3, 4):
             raise ValueError(
@@ -120,7 +126,7 @@ def validate_images(estimator, X, *, reset, image_shape=None, min_size=1, allow_
             input_name="images",
         )
         if images.dtype.kind == "b":
-            images = images.astype(np.uint8)
+            images = images.astype(np.float32)
         if images.ndim == 3:
             images = images[..., np.newaxis]
         if reset:
@@ -132,7 +138,7 @@ def validate_images(estimator, X, *, reset, image_shape=None, min_size=1, allow_
         raise ValueError(
             f"images must have 1, 3 or 4 channels in the last axis; got {images.shape[-1]}."
         )
-    _check_size(images.shape[1], images.shape[2], min_size, "images")
+    _check_size(images.shape[1], images.shape[2], min_size, "images", size_reason)
     return images
 
 
@@ -141,7 +147,7 @@ def _is_2d_frame(X):
     return shape is not None and len(shape) == 2
 
 
-def as_image_list(arrays, *, min_size=1):
+def as_image_list(arrays, *, min_size=1, size_reason=""):
     """Validate a list of differently sized images; return ``(H, W, C)`` arrays."""
     images = []
     for index, image in enumerate(arrays):
@@ -155,8 +161,8 @@ def as_image_list(arrays, *, min_size=1):
                 f"1, 3 or 4 channels; got {image.shape}."
             )
         if image.dtype.kind == "b":
-            image = image.astype(np.uint8)
-        _check_size(image.shape[0], image.shape[1], min_size, what)
+            image = image.astype(np.float32)
+        _check_size(image.shape[0], image.shape[1], min_size, what, size_reason)
         images.append(image)
     return images
 
