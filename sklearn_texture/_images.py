@@ -120,6 +120,12 @@ def validate_images(
                 "Expected images of shape (n_images, height, width) or "
                 f"(n_images, height, width, channels); got an array with {array.ndim} "
                 f"dimension(s) of shape {array.shape}."
+                + (
+                    " Reshape your data to (1, height, width) for a single image, or pass "
+                    "flattened rows (n_images, height * width) with image_shape."
+                    if array.ndim < 2
+                    else ""
+                )
             )
         images = check_array(
             array, dtype="numeric", ensure_2d=False, allow_nd=True, ensure_all_finite=True,
