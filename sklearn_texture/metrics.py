@@ -44,12 +44,10 @@ __all__ = [
 ]
 
 
-def _check_embedding(embedding, *, min_components=1, name="embedding"):
-    embedding = check_array(
-        embedding, dtype=np.float64, ensure_all_finite=True, input_name=name,
-        ensure_min_features=min_components,
+def _check_embedding(embedding):
+    return check_array(
+        embedding, dtype=np.float64, ensure_all_finite=True, input_name="embedding"
     )
-    return embedding
 
 
 def _check_values(values, n_samples, *, name, allow_2d):
@@ -144,7 +142,12 @@ def angle_rmse(embedding, theta):
     >>> round(angle_rmse(3 * ring + 5, theta), 12)
     0.0
     """
-    embedding = _check_embedding(embedding, min_components=2)
+    embedding = _check_embedding(embedding)
+    if embedding.shape[1] < 2:
+        raise ValueError(
+            "angle_rmse measures azimuths and needs an embedding with at least 2 "
+            f"components; got {embedding.shape[1]}."
+        )
     theta = _check_values(theta, len(embedding), name="theta", allow_2d=False)
     centred = embedding[:, :2] - embedding[:, :2].mean(axis=0)
     azimuth = np.arctan2(centred[:, 1], centred[:, 0])
