@@ -325,3 +325,32 @@ def test_distances_between_rows_are_what_mds_sees():
     np.testing.assert_allclose(
         pdist(features) ** 2, expected[np.triu_indices(5, k=1)], rtol=RTOL
     )
+
+
+def test_chunked_batches_match_image_by_image(monkeypatch):
+    import sklearn_texture.spectrum as spectrum_module
+
+    images = np.random.default_rng(7).normal(size=(7, 10, 12))
+    expected = np.concatenate([power_spectrum(image[np.newaxis]) for image in images])
+    # Force chunks of 2 images (and a ragged last chunk).
+    monkeypatch.setattr(spectrum_module, "_CHUNK_PIXELS", 2 * 10 * 12)
+    for options in ({}, {"radial": True}):
+        chunked = power_spectrum(images, **options)
+        single = np.concatenate(
+            [power_spectrum(image[np.newaxis], **options) for image in images]
+        )
+        np.testing.assert_allclose(chunked, single, rtol=1e-12)
+    np.testing.assert_allclose(power_spectrum(images), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("images", "message"),
+    [
+        (np.zeros((4, 4)), "expects grey images of shape"),
+        (np.zeros((2, 4, 4, 3)), "expects grey images of shape"),
+        (np.full((1, 4, 4), np.nan), "NaN"),
+    ],
+)
+def test_power_spectrum_function_rejects_bad_input(images, message):
+    with pytest.raises(ValueError, match=message):
+        power_spectrum(images)
