@@ -40,6 +40,7 @@ __all__ = [
     "linear_r2",
     "linear_r2_scorer",
     "make_embedding_scorer",
+    "reconstruct_angles",
     "regression_angle",
 ]
 
@@ -83,13 +84,38 @@ def _circular_least_squares(residuals, period):
     """
     n_samples = len(residuals)
     candidates = (residuals.sum() + period * np.arange(n_samples)) / n_samples
-    best = np.inf
+    best, best_offset = np.inf, 0.0
     block = max(1, (1 << 20) // n_samples)
     for start in range(0, n_samples, block):
-        shifted = residuals[np.newaxis, :] - candidates[start : start + block, np.newaxis]
+        block_candidates = candidates[start : start + block]
+        shifted = residuals[np.newaxis, :] - block_candidates[:, np.newaxis]
         wrapped = (shifted + period / 2) % period - period / 2
-        best = min(best, float((wrapped**2).sum(axis=1).min()))
-    return best
+        sums = (wrapped**2).sum(axis=1)
+        if sums.min() < best:
+            best, best_offset = float(sums.min()), float(block_candidates[np.argmin(sums)])
+    return best, best_offset
+
+
+def _fit_angles(embedding, theta):
+    """Eq. (10) fit: validated theta and its wrapped residuals for the better orientation."""
+    embedding = _check_embedding(embedding)
+    if embedding.shape[1] < 2:
+        raise ValueError(
+            "angle reconstruction measures azimuths and needs an embedding with at least 2 "
+            f"components; got {embedding.shape[1]}."
+        )
+    theta = _check_values(theta, len(embedding), name="theta", allow_2d=False)
+    centred = embedding[:, :2] - embedding[:, :2].mean(axis=0)
+    azimuth = np.arctan2(centred[:, 1], centred[:, 0])
+    best_squared, best_residuals = np.inf, None
+    for orientation in (1.0, -1.0):
+        # With b = c / 2, Eq. (10) is a circular least-squares problem of period pi.
+        residuals = theta - orientation * azimuth / 2
+        squared, offset = _circular_least_squares(residuals, np.pi)
+        if squared < best_squared:
+            wrapped = (residuals - offset + np.pi / 2) % np.pi - np.pi / 2
+            best_squared, best_residuals = squared, wrapped
+    return theta, best_residuals
 
 
 def angle_rmse(embedding, theta):
@@ -131,7 +157,12 @@ def angle_rmse(embedding, theta):
     Returns
     -------
     rmse : float
-        Root-mean-square angle error in radians, between 0 and pi/2.
+        Root-mean-square angle error in radians, at most pi / sqrt(12)
+        (the value for residuals spread uniformly around the circle).
+
+    See Also
+    --------
+    reconstruct_angles : The fitted angles :math:`(\varphi_i + c)/2` themselves.
 
     Examples
     --------
@@ -142,21 +173,42 @@ def angle_rmse(embedding, theta):
     >>> round(angle_rmse(3 * ring + 5, theta), 12)
     0.0
     """
-    embedding = _check_embedding(embedding)
-    if embedding.shape[1] < 2:
-        raise ValueError(
-            "angle_rmse measures azimuths and needs an embedding with at least 2 "
-            f"components; got {embedding.shape[1]}."
-        )
-    theta = _check_values(theta, len(embedding), name="theta", allow_2d=False)
-    centred = embedding[:, :2] - embedding[:, :2].mean(axis=0)
-    azimuth = np.arctan2(centred[:, 1], centred[:, 0])
-    # With b = c / 2, Eq. (10) is a circular least-squares problem of period pi.
-    best = min(
-        _circular_least_squares(theta - orientation * azimuth / 2, np.pi)
-        for orientation in (1.0, -1.0)
-    )
-    return float(np.sqrt(best / len(theta)))
+    _, residuals = _fit_angles(embedding, theta)
+    return float(np.sqrt(np.mean(residuals**2)))
+
+
+def reconstruct_angles(embedding, theta):
+    r"""Angles recovered from a 2-D embedding, :math:`(\varphi_i + c)/2` of Eq. (10).
+
+    Uses the orientation and the exact optimal :math:`c` of
+    :func:`angle_rmse`. Each estimate is only defined modulo :math:`\pi`; it
+    is returned as the representative nearest to :math:`\theta_i`, so that
+    ``theta - reconstruct_angles(embedding, theta)`` are the wrapped residuals
+    and their root mean square is ``angle_rmse(embedding, theta)``.
+
+    Parameters
+    ----------
+    embedding : array-like of shape (n_samples, n_components)
+        Embedded points; only the first two components are used.
+    theta : array-like of shape (n_samples,)
+        Generating angles in radians.
+
+    Returns
+    -------
+    angles : ndarray of shape (n_samples,)
+        Reconstructed angles in radians, within pi/2 of ``theta``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_texture.metrics import reconstruct_angles
+    >>> theta = np.linspace(0, np.pi, 6, endpoint=False)
+    >>> ring = np.c_[np.cos(2 * theta - 0.2), np.sin(2 * theta - 0.2)]
+    >>> np.allclose(reconstruct_angles(ring, theta), theta)
+    True
+    """
+    theta, residuals = _fit_angles(embedding, theta)
+    return theta - residuals
 
 
 def _condensed_distances(distances, n_samples):

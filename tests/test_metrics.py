@@ -19,6 +19,7 @@ from sklearn_texture.metrics import (
     linear_r2,
     linear_r2_scorer,
     make_embedding_scorer,
+    reconstruct_angles,
     regression_angle,
 )
 from sklearn_texture.spectrum import PowerSpectrumVectorizer
@@ -141,6 +142,21 @@ def test_angle_rmse_never_exceeds_the_uniform_residual_value(problem):
     # so its minimum is at most pi / sqrt(12), whatever the data.
     rmse = angle_rmse(*problem)
     assert 0 <= rmse <= np.pi / np.sqrt(12) + 1e-12
+
+
+@given(angle_problems())
+def test_reconstructed_angles_are_the_eq10_fit(problem):
+    embedding, theta = problem
+    angles = reconstruct_angles(embedding, theta)
+    residuals = theta - angles
+    assert np.all(np.abs(residuals) <= np.pi / 2 + 1e-12)
+    assert np.sqrt(np.mean(residuals**2)) == pytest.approx(angle_rmse(embedding, theta),
+                                                           abs=1e-12)
+    # They are (±phi + c) / 2 modulo pi for one orientation and one offset c.
+    centred = embedding[:, :2] - embedding[:, :2].mean(axis=0)
+    phi = np.arctan2(centred[:, 1], centred[:, 0])
+    offsets = [np.exp(2j * (angles - orientation * phi / 2)) for orientation in (1, -1)]
+    assert min(np.ptp(np.angle(o * np.conj(o[0]))) for o in offsets) < 1e-9
 
 
 def test_angle_rmse_uses_only_the_first_two_components():
