@@ -7,5 +7,31 @@ representations using convolutional neural networks", Phys. Rev. E 96, 052111 (2
 __version__ = "0.1.0"
 
 from sklearn_texture.gram import GramTextureVectorizer
+from sklearn_texture.metrics import (
+    angle_rmse,
+    angle_rmse_scorer,
+    kruskal_stress,
+    kruskal_stress_scorer,
+    linear_r2,
+    linear_r2_scorer,
+    make_embedding_scorer,
+    reconstruct_angles,
+    regression_angle,
+)
+from sklearn_texture.spectrum import PowerSpectrumVectorizer, power_spectrum
 
-__all__ = ["GramTextureVectorizer", "__version__"]
+__all__ = [
+    "GramTextureVectorizer",
+    "PowerSpectrumVectorizer",
+    "__version__",
+    "angle_rmse",
+    "angle_rmse_scorer",
+    "kruskal_stress",
+    "kruskal_stress_scorer",
+    "linear_r2",
+    "linear_r2_scorer",
+    "make_embedding_scorer",
+    "power_spectrum",
+    "reconstruct_angles",
+    "regression_angle",
+]

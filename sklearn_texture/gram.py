@@ -16,7 +16,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from sklearn_texture._images import validate_images
 from sklearn_texture.backbones import (
@@ -378,14 +378,16 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        input_features : None
-            Ignored (the output does not correspond to input pixels).
+        input_features : array-like of str or None
+            Only validated against the input seen in ``fit`` (the output does not
+            correspond to input pixels).
 
         Returns
         -------
         feature_names_out : ndarray of str objects
         """
         check_is_fitted(self, "layer_sizes_")
+        _check_feature_names_in(self, input_features, generate_names=False)
         names = []
         for layer, size in self.layer_sizes_.items():
             n_features = int((math.isqrt(8 * size + 1) - 1) // 2)
