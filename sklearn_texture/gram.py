@@ -18,6 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
+from sklearn_texture import _tiling
 from sklearn_texture._images import validate_images
 from sklearn_texture.backbones import (
     LAYER_NAMES,
@@ -84,15 +85,42 @@ def pack_gram(gram, scale):
     return packed.mul_((weight * scale).to(gram.dtype))
 
 
-def gram_texture_vectors(network_input, network, layer_weights):
-    """Scaled texture vectors of a batch of images (Eq. 1–4).
+def scaled_texture_vectors(grams, n_pixels, layer_weights):
+    """Scale and pack per-layer Gram matrices into texture vectors (Eq. 2–4).
 
-    Each layer ``l`` contributes its Gram matrix scaled by
-    ``sqrt(w_l / A_l)`` with ``A_l = 4 N_l^2 M_l^2`` (``N_l`` features, ``M_l``
-    pixels), packed by :func:`pack_gram`. The Euclidean distance between two
-    rows is therefore the paper's ``d_ij`` of Eq. 4,
+    Each layer ``l`` contributes its Gram matrix scaled by ``sqrt(w_l / A_l)``
+    with ``A_l = 4 N_l^2 M_l^2`` (``N_l`` features, ``M_l`` pixels), packed by
+    :func:`pack_gram`. The Euclidean distance between two rows is therefore the
+    paper's ``d_ij`` of Eq. 4,
     ``d_ij^2 = sum_l w_l ||G^l(x_i) - G^l(x_j)||^2 / A_l``. (The text's
     ``Ĝ = (w_l / A_l) G`` contradicts Eq. 2–4; Eq. 4 is what is implemented.)
+
+    Parameters
+    ----------
+    grams : sequence of torch.Tensor of shape (B, N_l, N_l)
+        Gram matrices ``G^l`` (Eq. 1), one tensor per layer.
+    n_pixels : sequence of int
+        ``M_l``, the number of pixels each layer's Gram matrix sums over.
+    layer_weights : sequence of float
+        ``w_l`` for each layer.
+
+    Returns
+    -------
+    vectors : torch.Tensor of shape (B, sum_l N_l (N_l + 1) / 2)
+    """
+    blocks = []
+    for gram, m_l, weight in zip(grams, n_pixels, layer_weights, strict=True):
+        scale = math.sqrt(weight) / (2.0 * gram.shape[-1] * m_l)
+        blocks.append(pack_gram(gram, scale))
+    return torch.cat(blocks, dim=1)
+
+
+def gram_texture_vectors(network_input, network, layer_weights):
+    """Texture vectors of a batch of images (Eq. 1–4).
+
+    The Gram matrices (Eq. 1, :func:`gram_matrices`) of ``network``'s
+    activations, scaled and packed by :func:`scaled_texture_vectors` so that
+    Euclidean distances between rows are Eq. 4's ``d_ij``.
 
     Parameters
     ----------
@@ -107,12 +135,12 @@ def gram_texture_vectors(network_input, network, layer_weights):
     -------
     vectors : torch.Tensor of shape (B, sum_l N_l (N_l + 1) / 2)
     """
-    blocks = []
-    for activations, weight in zip(network(network_input), layer_weights, strict=True):
-        n_features, n_pixels = activations.shape[1], activations.shape[2] * activations.shape[3]
-        scale = math.sqrt(weight) / (2.0 * n_features * n_pixels)
-        blocks.append(pack_gram(gram_matrices(activations), scale))
-    return torch.cat(blocks, dim=1)
+    activations = network(network_input)
+    return scaled_texture_vectors(
+        [gram_matrices(a) for a in activations],
+        [a.shape[2] * a.shape[3] for a in activations],
+        layer_weights,
+    )
 
 
 def _unit_rgb(image, intensity_range):
@@ -177,6 +205,15 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
     image_shape : tuple of int or None, default=None
         ``(height, width)`` of each image when ``X`` is 2-D (flattened images);
         one entry may be -1.
+    tile_size : int, "auto" or None, default=None
+        Process large images in tiles so that memory is bounded by the tile, not
+        the image: the image is cut into cores of this side (rounded down to the
+        deepest layer's pooling grid, 16 pixels for conv5_1), each run through the
+        network with enough overlap for the deepest layer's receptive field
+        (80 pixels for conv5_1), and the Gram matrices of the cores' activations
+        are summed; the result equals the untiled vector up to float rounding
+        (see :mod:`sklearn_texture._tiling`). ``None`` never tiles; ``"auto"``
+        tiles images of more than 1024² pixels with 512-pixel cores.
     batch_size : int or None, default=None
         Images per forward pass; ``None`` chooses from the image size so that the
         first block's activations take about 512 MiB.
@@ -225,6 +262,7 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
         "pooling": [StrOptions({"avg", "max"})],
         "intensity_range": [tuple, list, None],
         "image_shape": [tuple, list, None],
+        "tile_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "device": [str, torch.device],
         "random_state": ["random_state"],
@@ -239,6 +277,7 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
         pooling="avg",
         intensity_range=None,
         image_shape=None,
+        tile_size=None,
         batch_size=None,
         device="auto",
         random_state=None,
@@ -250,6 +289,7 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
         self.pooling = pooling
         self.intensity_range = intensity_range
         self.image_shape = image_shape
+        self.tile_size = tile_size
         self.batch_size = batch_size
         self.device = device
         self.random_state = random_state
@@ -319,9 +359,11 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (N, H, W), (N, H, W, C), (N, H*W) or list of images
+        X : array-like of shape (N, H, W), (N, H, W, C), (N, H*W), list of images \
+                or dask array
             Training images (only their format is used: the texture vector of an
-            image does not depend on the other images).
+            image does not depend on the other images; of a dask array only the
+            first image is computed).
         y : None
             Ignored.
 
@@ -338,6 +380,8 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
             int(check_random_state(self.random_state).randint(2**31 - 1))
             if self.weights == "random" else 0
         )
+        if _is_dask_collection(X):
+            X = X[:1].compute()  # the format is all fit needs
         self._validate(X, reset=True)
         network = self._network()
         self.layer_sizes_ = {
@@ -351,20 +395,36 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (N, H, W), (N, H, W, C), (N, H*W) or list of images
-            Images; a list may mix sizes.
+        X : array-like of shape (N, H, W), (N, H, W, C), (N, H*W), list of images \
+                or dask array
+            Images; a list may mix sizes. A :class:`dask.array.Array` gives a lazy
+            dask array computed block by block along the samples axis on the
+            active dask scheduler (see :mod:`sklearn_texture._dask`).
 
         Returns
         -------
-        vectors : ndarray of shape (N, n_features_out), float32
+        vectors : ndarray or dask array of shape (N, n_features_out), float32
         """
         check_is_fitted(self, "device_")
+        if _is_dask_collection(X):
+            from sklearn_texture._dask import transform_dask_array
+
+            return transform_dask_array(self, X)
         images = self._validate(X, reset=False)
         network = self._network()
         n_images = len(images)
         vectors = np.empty((n_images, sum(self.layer_sizes_.values())), dtype=np.float32)
         intensity_range = self._checked_intensity_range()
-        for indices in self._batches(images):
+        grid = minimum_image_size(self._layers[-1])
+        cores = [_tiling.resolve_tile_size(self.tile_size, image.shape[:2], grid)
+                 for image in images]
+        tiled = [i for i, core in enumerate(cores) if core is not None]
+        for i in tiled:
+            vectors[i] = _tiling.tiled_texture_vector(
+                _unit_rgb(images[i], intensity_range), network, self._layer_weights,
+                cores[i], self.device_,
+            )
+        for indices in self._batches(images, skip=tiled):
             batch = np.stack([_unit_rgb(images[i], intensity_range) for i in indices])
             tensor = torch.from_numpy(batch).permute(0, 3, 1, 2).to(self.device_)
             with torch.inference_mode():
@@ -418,11 +478,12 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
             allow_list=True,
         )
 
-    def _batches(self, images):
-        """Yield index arrays of same-sized images, in batches."""
+    def _batches(self, images, skip=()):
+        """Yield index arrays of same-sized images, in batches (leaving out ``skip``)."""
         shapes = [image.shape[:2] for image in images]
         for shape in dict.fromkeys(shapes):
-            members = np.flatnonzero([s == shape for s in shapes])
+            members = np.setdiff1d(np.flatnonzero([s == shape for s in shapes]),
+                                   np.asarray(skip, dtype=np.intp))
             if self.batch_size is not None:
                 size = self.batch_size
             else:
@@ -449,6 +510,11 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
                 )
                 device = torch.device("cpu")
             self.device_ = device
+
+
+def _is_dask_collection(X):
+    """Whether ``X`` is a dask collection, without importing dask."""
+    return type(X).__module__.startswith("dask.") and hasattr(X, "__dask_graph__")
 
 
 def _conv_modules(network):

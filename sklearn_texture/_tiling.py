@@ -1,0 +1,146 @@
+"""Texture vectors of large images from tiles, with memory bounded by the tile.
+
+A Gram matrix is a sum over pixels (Eq. 1), so the Gram matrix of a whole
+activation map is the sum of the Gram matrices of any partition of it. A large
+image is cut into *cores* that partition it; each core is run through the
+network inside a *tile* that extends it by a margin, and only the activations
+of the core are kept. When
+
+* tile origins lie on the pooling grid (multiples of ``2^(blocks - 1)``, the
+  stride of the deepest layer), so that every tile pools exactly the windows the
+  whole image pools, and
+* the margin covers the receptive field of the deepest layer, so that no kept
+  activation sees the zero padding at a tile edge that lies inside the image,
+
+every kept activation equals the untiled one, the cores' activations partition
+every layer's full activation map, and the summed Gram matrices equal the
+untiled ones up to float rounding. Zero padding then happens only where the
+whole image has it, at the image border. The sums are normalised by the full
+map's ``M_l`` in :func:`~sklearn_texture.gram.scaled_texture_vectors`.
+"""
+
+import math
+
+import numpy as np
+import torch
+
+from sklearn_texture.backbones import _LAYERS, _VGG19_CONFIG
+
+__all__ = ["AUTO_TILE_SIZE", "AUTO_TILING_PIXELS", "receptive_field", "tile_margin"]
+
+#: ``tile_size="auto"`` tiles images with more pixels than this (1024²) ...
+AUTO_TILING_PIXELS = 1024 * 1024
+#: ... into cores of this side; a 512² core with its margins keeps the first
+#: block's activations near 100 MiB per tensor.
+AUTO_TILE_SIZE = 512
+
+
+def receptive_field(layer):
+    """Receptive field of a VGG-19 layer's activations (3x3 convs, 2x2 pooling).
+
+    Returns
+    -------
+    size : int
+        Side of the input window one activation depends on (164 for conv5_1).
+    stride : int
+        Input pixels between neighbouring activations, ``2^(blocks - 1)``.
+    offset : int
+        How far the window of the activation at position ``p`` starts before
+        ``stride * p``: the window is ``[stride*p - offset, stride*p - offset + size)``.
+    """
+    if layer not in _LAYERS:
+        raise ValueError(f"Unknown VGG-19 layer {layer!r}.")
+    target = _LAYERS[layer][0]
+    size, stride, offset, index = 1, 1, 0, 0
+    for entry in _VGG19_CONFIG:
+        if entry == "M":  # 2x2 pooling, stride 2, no padding
+            size, stride, index = size + stride, 2 * stride, index + 1
+        else:  # 3x3 convolution with zero padding 1
+            size, offset = size + 2 * stride, offset + stride
+            if index == target:
+                break
+            index += 2  # the conv and its ReLU
+    return size, stride, offset
+
+
+def tile_margin(layer):
+    """Context (input pixels, a multiple of the pooling grid) each core needs on each side.
+
+    The activations of a core ``[c0, c1)`` (``c0``, ``c1`` on the grid) depend on
+    input pixels ``[c0 - offset, c1 - stride + size - offset)``.
+    """
+    size, stride, offset = receptive_field(layer)
+    needed = max(offset, size - offset - stride)
+    return stride * math.ceil(needed / stride)
+
+
+def resolve_tile_size(tile_size, image_shape, grid):
+    """Core side for one image, or None when it is processed whole."""
+    if tile_size is None:
+        return None
+    if tile_size == "auto":
+        if image_shape[0] * image_shape[1] <= AUTO_TILING_PIXELS:
+            return None
+        tile_size = AUTO_TILE_SIZE
+    core = max(grid, (int(tile_size) // grid) * grid)
+    if core >= max(image_shape):
+        return None  # one tile would be the whole image
+    return core
+
+
+def _spans(length, core, margin):
+    """(tile start, tile stop, core start, core stop) along one axis."""
+    for start in range(0, length, core):
+        stop = min(length, start + core)
+        yield max(0, start - margin), min(length, stop + margin), start, stop
+
+
+def tiled_texture_vector(unit_rgb, network, layer_weights, core, device, margin=None):
+    """Texture vector of one image, computed tile by tile.
+
+    Parameters
+    ----------
+    unit_rgb : ndarray of shape (H, W, 3), float32
+        The image in [0, 1] RGB (before the network's input convention).
+    network : VGG19Backbone
+    layer_weights : sequence of float
+    core : int
+        Side of the non-overlapping core of each tile, a multiple of the
+        deepest layer's stride.
+    device : torch.device
+    margin : int or None
+        Context around each core; None uses :func:`tile_margin` of the deepest
+        layer (exactness needs at least that; smaller values are for tests).
+
+    Returns
+    -------
+    vector : ndarray of shape (n_features_out,), float32
+    """
+    from sklearn_texture.gram import gram_matrices, scaled_texture_vectors
+
+    strides = [receptive_field(name)[1] for name in network.layers]
+    if margin is None:
+        margin = tile_margin(network.layers[-1])
+    height, width = unit_rgb.shape[:2]
+    grams = [None] * len(strides)
+    n_pixels = [0] * len(strides)
+    with torch.inference_mode():
+        for r0, r1, cr0, cr1 in _spans(height, core, margin):
+            for c0, c1, cc0, cc1 in _spans(width, core, margin):
+                tile = torch.from_numpy(np.ascontiguousarray(unit_rgb[r0:r1, c0:c1]))
+                tile = tile.permute(2, 0, 1)[None].to(device)
+                activations = network(network.input_convention.apply(tile))
+                for index, (maps, stride) in enumerate(zip(activations, strides, strict=True)):
+                    # Core in this layer's coordinates; floor(c1 / s) also covers a core
+                    # that ends at an image border not on the grid.
+                    kept = maps[:, :, (cr0 - r0) // stride: cr1 // stride - r0 // stride,
+                                (cc0 - c0) // stride: cc1 // stride - c0 // stride]
+                    gram = gram_matrices(kept).double()
+                    grams[index] = gram if grams[index] is None else grams[index] + gram
+                    n_pixels[index] += kept.shape[2] * kept.shape[3]
+                del activations
+    expected = [(height // s) * (width // s) for s in strides]
+    if n_pixels != expected:  # the cores must partition every activation map
+        raise RuntimeError(f"tiling covered {n_pixels} activations, expected {expected}.")
+    vector = scaled_texture_vectors(grams, n_pixels, layer_weights)
+    return vector[0].float().cpu().numpy()
