@@ -378,6 +378,8 @@ def _fbm_grid(xs, ys, tables, params):
     ``tables`` (B, 256) holds one permutation per field. Returns (B, H, W)
     float32 with ``out[b, r, c] == pnoise2(xs[c], ys[r])`` hashed by ``tables[b]``.
     """
+    if xs.size == 0 or ys.size == 0:
+        return np.zeros((tables.shape[0], ys.size, xs.size), dtype=np.float32)
     # Sorted coordinates put each lattice cell's columns and rows in runs.
     col_order, row_order = np.argsort(xs, kind="stable"), np.argsort(ys, kind="stable")
     xs, ys = xs[col_order], ys[row_order]
