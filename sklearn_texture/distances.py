@@ -1,0 +1,222 @@
+"""Texture distance matrices at scale, block by block.
+
+The vectorizers lay out their rows so that the Euclidean distance between two
+rows *is* the paper's texture distance: Eq. 4 for
+:class:`~sklearn_texture.GramTextureVectorizer` (see
+:func:`~sklearn_texture.gram.scaled_texture_vectors`) and Eq. 7 for
+:class:`~sklearn_texture.spectrum.PowerSpectrumVectorizer`. No equation is
+repeated here: :func:`texture_distances` computes Euclidean distances between
+rows, for N in the tens of thousands and D in the hundreds of thousands, which
+is what :class:`sklearn.manifold.MDS` with ``dissimilarity="precomputed"``
+needs.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.utils._param_validation import Interval, validate_params
+from sklearn.utils.validation import check_array
+
+__all__ = ["texture_distances"]
+
+# Rows per block when not given: the (block x block) float64 products are 8 MiB.
+_BLOCK_ROWS = 1024
+
+# Float64 temporaries (a slice of a block along the features) stay near this size.
+_CHUNK_BYTES = 64 * 2**20
+
+# Pairs with d^2 below this fraction of |a|^2 + |b|^2 are recomputed directly:
+# there the identity's cancellation error (~1e-16 of |a|^2 + |b|^2) would exceed
+# about 1e-10 of d^2.
+_RECOMPUTE_BELOW = 1e-6
+
+
+def _float64_columns(block, start, width, name):
+    """A float64 copy of ``block[:, start:start + width]``, checked for NaN/inf."""
+    columns = np.asarray(block[:, start:start + width], dtype=np.float64)
+    if not np.isfinite(columns).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return columns
+
+
+def _squared_distance_block(A, B, same):
+    """Squared Euclidean distances between the rows of two blocks, in float64.
+
+    Uses ``|a - b|^2 = |a|^2 + |b|^2 - 2 a.b`` with float64 products accumulated
+    over slices of the features (so float32 blocks are never upcast whole),
+    clips rounding negatives to zero and recomputes near-identical pairs
+    directly, where the identity cancels. ``same`` marks a diagonal block
+    (``B`` is ``A``): it is made exactly symmetric with zeros on its diagonal.
+    """
+    A = np.asarray(A)
+    B = A if same else np.asarray(B)
+    n_features = A.shape[1]
+    width = max(1, _CHUNK_BYTES // (8 * max(len(A), len(B), 1)))
+    products = np.zeros((len(A), len(B)))
+    norms_a, norms_b = np.zeros(len(A)), np.zeros(len(B))
+    for start in range(0, n_features, width):
+        a = _float64_columns(A, start, width, "X")
+        b = a if same else _float64_columns(B, start, width, "Y")
+        products += a @ b.T
+        norms_a += np.einsum("ij,ij->i", a, a)
+        if not same:
+            norms_b += np.einsum("ij,ij->i", b, b)
+    if same:
+        norms_b = norms_a
+    scale = norms_a[:, None] + norms_b[None, :]
+    squared = scale - 2.0 * products
+    rows, cols = np.nonzero(squared <= _RECOMPUTE_BELOW * scale)
+    if same:
+        keep = rows < cols
+        rows, cols = rows[keep], cols[keep]
+    group = max(1, _CHUNK_BYTES // (8 * max(n_features, 1)))
+    for start in range(0, len(rows), group):
+        r, c = rows[start:start + group], cols[start:start + group]
+        difference = A[r].astype(np.float64) - B[c]
+        squared[r, c] = np.einsum("ij,ij->i", difference, difference)
+    np.maximum(squared, 0.0, out=squared)
+    if same:
+        squared = np.triu(squared, 1)
+        squared += squared.T
+    return squared
+
+
+def _is_dask_array(X):
+    return type(X).__module__.startswith("dask.") and hasattr(X, "__dask_graph__")
+
+
+@validate_params(
+    {
+        "X": ["array-like"],
+        "Y": ["array-like", None],
+        "block_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def texture_distances(X, Y=None, *, block_size=None, n_jobs=None):
+    """Euclidean distances between texture vectors, computed block by block.
+
+    For rows of :class:`~sklearn_texture.GramTextureVectorizer` this is the
+    paper's Eq. 4 distance matrix, for rows of
+    :class:`~sklearn_texture.spectrum.PowerSpectrumVectorizer` Eq. 7: both lay
+    out their vectors so that Euclidean distance is the texture distance. Blocks
+    of rows are compared with the Gram identity
+    ``|a - b|^2 = |a|^2 + |b|^2 - 2 a.b`` in float64 (float32 rows are upcast
+    one block at a time), negatives from rounding are clipped to zero, and pairs
+    so close that the identity cancels (``d^2 < 1e-6 (|a|^2 + |b|^2)``) are
+    recomputed directly, so near-identical textures keep accurate small
+    distances and identical rows get exactly 0. The result is exactly
+    symmetric with a zero diagonal when ``Y`` is None, ready for
+    ``sklearn.manifold.MDS(dissimilarity="precomputed")``.
+
+    Parameters
+    ----------
+    X : array-like or dask array of shape (N, D)
+        Texture vectors, one per row. A :class:`dask.array.Array` is compared
+        block by block (its row chunks, or ``block_size`` rows) on the active dask
+        scheduler, each task loading only its two blocks: the N×D matrix is
+        never materialised in one place.
+    Y : array-like or dask array of shape (M, D), default=None
+        Second set of vectors; ``None`` compares ``X`` with itself and computes
+        only the upper block triangle.
+    block_size : int, default=None
+        Rows per block. ``None`` uses 1024 rows for numpy input and keeps the
+        row chunks of dask input. Memory per block pair is the
+        ``block_size²`` float64 result plus float64 slices of about 64 MiB: the
+        blocks are upcast slice by slice along the features, never whole.
+    n_jobs : int, default=None
+        Parallel block pairs through joblib (threads by default: the float64
+        products release the GIL). Honours ``joblib.parallel_config``, including
+        ``backend="dask"``. Ignored for dask input, which uses the dask
+        scheduler.
+
+    Returns
+    -------
+    distances : ndarray of shape (N, N) or (N, M), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_texture.distances import texture_distances
+    >>> X = np.array([[0.0, 0.0], [3.0, 4.0]], dtype=np.float32)
+    >>> texture_distances(X)
+    array([[0., 5.],
+           [5., 0.]])
+    """
+    if _is_dask_array(X) or _is_dask_array(Y):
+        return _dask_texture_distances(X, Y, block_size)
+    X = check_array(X, dtype=[np.float64, np.float32], input_name="X")
+    if Y is not None:
+        Y = check_array(Y, dtype=[np.float64, np.float32], input_name="Y")
+        _check_same_features(X, Y)
+    size = block_size or _BLOCK_ROWS
+    starts_x = range(0, X.shape[0], size)
+    starts_y = starts_x if Y is None else range(0, Y.shape[0], size)
+    pairs = [(i, j) for i in starts_x for j in starts_y if Y is not None or j >= i]
+    other = X if Y is None else Y
+    blocks = Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(_squared_distance_block)(
+            X[i:i + size], other[j:j + size], Y is None and i == j
+        )
+        for i, j in pairs
+    )
+    return _assemble(pairs, blocks, X.shape[0], other.shape[0], symmetric=Y is None)
+
+
+def _check_same_features(X, Y):
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(
+            f"X and Y must have the same number of features; got {X.shape[1]} and "
+            f"{Y.shape[1]}."
+        )
+
+
+def _assemble(pairs, blocks, n_rows, n_cols, symmetric):
+    """Square-root the squared blocks (at row, column offsets ``pairs``) into one matrix."""
+    distances = np.empty((n_rows, n_cols), dtype=np.float64)
+    for (i, j), block in zip(pairs, blocks, strict=True):
+        rows, cols = slice(i, i + block.shape[0]), slice(j, j + block.shape[1])
+        np.sqrt(block, out=distances[rows, cols])
+        if symmetric and i != j:
+            distances[cols, rows] = distances[rows, cols].T
+    return distances
+
+
+def _dask_texture_distances(X, Y, block_size):
+    import dask
+    import dask.array as da
+
+    X = da.asarray(X)
+    Y = None if Y is None else da.asarray(Y)
+    for name, array in (("X", X), ("Y", Y)):
+        if array is not None and array.ndim != 2:
+            raise ValueError(f"{name} must be 2-D (n_samples, n_features); got {array.ndim}-D.")
+        if array is not None and np.dtype(array.dtype).kind not in "biuf":
+            raise ValueError(f"{name} must be numeric; got dtype {array.dtype}.")
+    if Y is not None:
+        _check_same_features(X, Y)
+    if any(np.isnan(c) for c in X.chunks[0]) or (
+        Y is not None and any(np.isnan(c) for c in Y.chunks[0])
+    ):
+        raise ValueError("the dask array has unknown chunk sizes; call compute_chunk_sizes().")
+
+    def row_blocks(array):
+        array = array.rechunk({0: block_size or array.chunks[0], 1: -1})
+        offsets = np.concatenate([[0], np.cumsum(array.chunks[0])[:-1]]).astype(int)
+        return list(array.to_delayed().ravel()), offsets
+
+    blocks_x, offsets_x = row_blocks(X)
+    blocks_y, offsets_y = (blocks_x, offsets_x) if Y is None else row_blocks(Y)
+    pairs, tasks = [], []
+    for a, i in enumerate(offsets_x):
+        for b, j in enumerate(offsets_y):
+            if Y is None and j < i:
+                continue
+            pairs.append((int(i), int(j)))
+            same = Y is None and a == b
+            tasks.append(dask.delayed(_squared_distance_block)(blocks_x[a], blocks_y[b], same))
+    squared = dask.compute(*tasks)
+    n_cols = X.shape[0] if Y is None else Y.shape[0]
+    return _assemble(pairs, squared, X.shape[0], n_cols, symmetric=Y is None)
