@@ -7,7 +7,7 @@ rows *is* the paper's texture distance: Eq. 4 for
 :class:`~sklearn_texture.spectrum.PowerSpectrumVectorizer`. No equation is
 repeated here: :func:`texture_distances` computes Euclidean distances between
 rows, for N in the tens of thousands and D in the hundreds of thousands, which
-is what :class:`sklearn.manifold.MDS` with ``dissimilarity="precomputed"``
+is what :class:`sklearn.manifold.MDS` with ``metric="precomputed"``
 needs.
 """
 
@@ -109,7 +109,7 @@ def texture_distances(X, Y=None, *, block_size=None, n_jobs=None):
     recomputed directly, so near-identical textures keep accurate small
     distances and identical rows get exactly 0. The result is exactly
     symmetric with a zero diagonal when ``Y`` is None, ready for
-    ``sklearn.manifold.MDS(dissimilarity="precomputed")``.
+    ``sklearn.manifold.MDS(metric="precomputed")``.
 
     Parameters
     ----------
