@@ -1,0 +1,274 @@
+"""Out-of-sample embedding: place new images into an existing texture map.
+
+:class:`sklearn.manifold.MDS` has no ``transform``: its map covers the images it
+was fitted on. :class:`LandmarkMDS` implements landmark MDS (de Silva &
+Tenenbaum, "Sparse multidimensional scaling using landmark points", 2004): a set
+of landmark images gets coordinates ``L`` (by classical MDS of their distances,
+or taken from a map the user already has), and any image, old or new, is placed
+by *distance-based triangulation* from its squared texture distances ``δ`` to the
+landmarks,
+
+    x = l̄ - ½ L_c⁺ (δ - δ_μ),
+
+where ``L_c`` are the landmark coordinates centred on their mean ``l̄``,
+``L_c⁺`` their Moore–Penrose pseudo-inverse and ``δ_μ`` the mean of the columns
+of the landmarks' squared distance matrix. Triangulation is exact when the
+distances are Euclidean in the map's dimension, reproduces the landmarks'
+coordinates in classical MDS, and costs ``n_landmarks`` distances per new image.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from sklearn_texture.distances import texture_distances
+
+__all__ = ["LandmarkMDS"]
+
+
+class LandmarkMDS(TransformerMixin, BaseEstimator):
+    """Landmark MDS: a texture map that can embed new images (de Silva & Tenenbaum 2004).
+
+    Fitting chooses landmarks among the training samples and gives them
+    coordinates: classical (Torgerson) MDS of their squared distances, or the
+    coordinates of an existing map passed as ``fit(X, embedding=...)`` (e.g. a
+    :class:`sklearn.manifold.MDS` map of the same samples). ``transform`` places
+    any sample by triangulation from its squared distances to the landmarks,
+    ``x = l̄ - ½ L_c⁺ (δ - δ_μ)`` (see :mod:`sklearn_texture.embedding`).
+
+    With ``metric="euclidean"`` the input is texture vectors (rows of
+    :class:`~sklearn_texture.GramTextureVectorizer` or
+    :class:`~sklearn_texture.spectrum.PowerSpectrumVectorizer`, whose Euclidean
+    distances are the paper's Eq. 4 / Eq. 7 distances), compared with
+    :func:`~sklearn_texture.distances.texture_distances`; so
+    ``make_pipeline(GramTextureVectorizer(), LandmarkMDS())`` maps images and
+    embeds new ones.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimension of the map.
+    n_landmarks : int or None, default=None
+        Number of landmarks drawn at random from the training samples (at most
+        all of them); ``None`` uses every training sample, which makes the map
+        classical MDS of all the training distances. Triangulation needs at
+        least ``n_components + 1`` landmarks in general position.
+    metric : {"euclidean", "precomputed"}, default="euclidean"
+        ``"euclidean"``: ``X`` holds texture vectors. ``"precomputed"``: ``fit``
+        takes the (N, N) distance matrix of the training samples and
+        ``transform`` the (M, N) distances from new samples to the training
+        samples (only the landmark columns are read).
+    random_state : int, RandomState instance or None, default=None
+        Draws the landmarks.
+    n_jobs : int or None, default=None
+        Passed to :func:`~sklearn_texture.distances.texture_distances`.
+
+    Attributes
+    ----------
+    landmark_indices_ : ndarray of shape (n_landmarks,)
+        Indices of the landmarks among the training samples.
+    landmarks_ : ndarray of shape (n_landmarks, n_features_in_)
+        The landmarks' texture vectors (``metric="euclidean"`` only).
+    landmark_coordinates_ : ndarray of shape (n_landmarks, n_components)
+        The landmarks' coordinates in the map.
+    eigenvalues_ : ndarray of shape (n_components,) or None
+        Eigenvalues of the landmarks' double-centred squared distances kept by
+        classical MDS; None for a given embedding.
+    embedding_ : ndarray of shape (n_samples, n_components)
+        Coordinates of the training samples: their triangulation, or the given
+        embedding.
+    n_features_in_ : int
+        Number of features (or training samples, when precomputed) seen in fit.
+
+    See Also
+    --------
+    sklearn.manifold.MDS : SMACOF maps, without out-of-sample embedding.
+    texture_distances : The distance matrix, block by block.
+
+    References
+    ----------
+    V. de Silva and J. B. Tenenbaum, "Sparse multidimensional scaling using
+    landmark points", Technical report, Stanford University (2004).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_texture.embedding import LandmarkMDS
+    >>> points = np.array([[0, 0], [4, 0], [0, 3], [4, 3], [2, 1.5]])
+    >>> X = np.hstack([points, np.zeros((5, 3))])  # a plane in 5-D
+    >>> lmds = LandmarkMDS(n_components=2, n_landmarks=4, random_state=0).fit(X)
+    >>> new = np.array([[1.0, 1.0, 0, 0, 0]])
+    >>> distances = np.linalg.norm(lmds.transform(new) - lmds.transform(X[:1]))
+    >>> round(float(distances), 6)  # the map keeps the distance sqrt(2)
+    1.414214
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_landmarks": [Interval(Integral, 2, None, closed="left"), None],
+        "metric": [StrOptions({"euclidean", "precomputed"})],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self, n_components=2, *, n_landmarks=None, metric="euclidean",
+        random_state=None, n_jobs=None,
+    ):
+        self.n_components = n_components
+        self.n_landmarks = n_landmarks
+        self.metric = metric
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, *, embedding=None):
+        """Choose landmarks, give them coordinates and embed the training samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_samples)
+            Texture vectors, or their distance matrix when
+            ``metric="precomputed"``.
+        y : None
+            Ignored.
+        embedding : array-like of shape (n_samples, n_components), default=None
+            Coordinates of the training samples in an existing map (e.g.
+            ``MDS(metric="precomputed").fit_transform(D)``); the landmarks
+            take theirs from it and new samples are triangulated into that map.
+            ``None`` computes the map by classical MDS of the landmarks.
+
+        Returns
+        -------
+        self : LandmarkMDS
+        """
+        X = validate_data(self, X, reset=True, dtype=[np.float64, np.float32])
+        n_samples = X.shape[0]
+        if self.metric == "precomputed":
+            _check_distance_matrix(X)
+        n_landmarks = n_samples if self.n_landmarks is None else min(self.n_landmarks, n_samples)
+        if n_landmarks < self.n_components + 1:
+            raise ValueError(
+                f"LandmarkMDS needs at least n_components + 1 = {self.n_components + 1} "
+                f"landmarks; got {n_landmarks} (n_samples={n_samples})."
+            )
+        if n_landmarks == n_samples:
+            indices = np.arange(n_samples)
+        else:
+            rng = check_random_state(self.random_state)
+            indices = np.sort(rng.choice(n_samples, n_landmarks, replace=False))
+        self.landmark_indices_ = indices
+        if self.metric == "precomputed":
+            landmark_squared = X[np.ix_(indices, indices)].astype(np.float64) ** 2
+        else:
+            self.landmarks_ = X[indices]
+            landmark_squared = texture_distances(self.landmarks_, n_jobs=self.n_jobs) ** 2
+        if embedding is None:
+            coordinates, self.eigenvalues_ = _classical_mds(landmark_squared, self.n_components)
+        else:
+            embedding = check_array(embedding, dtype=np.float64, input_name="embedding")
+            if embedding.shape != (n_samples, self.n_components):
+                raise ValueError(
+                    f"embedding must have shape (n_samples, n_components) = "
+                    f"{(n_samples, self.n_components)}; got {embedding.shape}."
+                )
+            coordinates, self.eigenvalues_ = embedding[indices], None
+        self.landmark_coordinates_ = coordinates
+        self._landmark_mean = coordinates.mean(axis=0)
+        centred = coordinates - self._landmark_mean
+        if np.linalg.matrix_rank(centred) < self.n_components:
+            raise ValueError(
+                "The landmarks' coordinates do not span n_components dimensions; use more "
+                "landmarks or fewer components."
+            )
+        self._triangulation = np.linalg.pinv(centred)  # (n_components, n_landmarks)
+        self._mean_squared = landmark_squared.mean(axis=0)
+        self.embedding_ = (
+            self._triangulate(self._squared_to_landmarks(X)) if embedding is None else embedding
+        )
+        return self
+
+    def transform(self, X):
+        """Place samples in the map by triangulation from their distances to the landmarks.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_queries, n_features) or (n_queries, n_samples_fit)
+            Texture vectors, or (``metric="precomputed"``) their distances
+            to the training samples.
+
+        Returns
+        -------
+        coordinates : ndarray of shape (n_queries, n_components)
+        """
+        check_is_fitted(self, "embedding_")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        if self.metric == "precomputed" and (X < 0).any():
+            raise ValueError("Distances must be non-negative.")
+        return self._triangulate(self._squared_to_landmarks(X))
+
+    def fit_transform(self, X, y=None, *, embedding=None):
+        """Fit and return the training samples' coordinates ``embedding_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, n_samples)
+        y : None
+            Ignored.
+        embedding : array-like of shape (n_samples, n_components), default=None
+            See :meth:`fit`.
+
+        Returns
+        -------
+        coordinates : ndarray of shape (n_samples, n_components)
+        """
+        return self.fit(X, embedding=embedding).embedding_
+
+    def _squared_to_landmarks(self, X):
+        if self.metric == "precomputed":
+            return X[:, self.landmark_indices_].astype(np.float64) ** 2
+        return texture_distances(X, self.landmarks_, n_jobs=self.n_jobs) ** 2
+
+    def _triangulate(self, squared):
+        """``x = l̄ - ½ L_c⁺ (δ - δ_μ)`` for each row ``δ`` of ``squared``."""
+        return self._landmark_mean - 0.5 * (squared - self._mean_squared) @ self._triangulation.T
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.pairwise = self.metric == "precomputed"
+        return tags
+
+
+def _check_distance_matrix(D):
+    if D.shape[0] != D.shape[1]:
+        raise ValueError(
+            f"metric='precomputed' needs a square (n_samples, n_samples) distance "
+            f"matrix in fit; got shape {D.shape}."
+        )
+    if (D < 0).any():
+        raise ValueError("Distances must be non-negative.")
+    if not np.allclose(D, D.T, rtol=1e-7, atol=1e-12 * max(1.0, float(np.abs(D).max()))):
+        raise ValueError("The precomputed distance matrix must be symmetric.")
+
+
+def _classical_mds(squared, n_components):
+    """Classical MDS: top eigenvectors of ``B = -½ H Δ² H`` scaled by √λ."""
+    n = len(squared)
+    centring = np.eye(n) - 1.0 / n
+    inner = -0.5 * centring @ squared @ centring
+    eigenvalues, eigenvectors = np.linalg.eigh((inner + inner.T) / 2)
+    order = np.argsort(eigenvalues)[::-1][:n_components]
+    eigenvalues, eigenvectors = eigenvalues[order], eigenvectors[:, order]
+    tolerance = 1e-12 * max(abs(eigenvalues[0]), np.finfo(float).tiny)
+    if eigenvalues[-1] <= tolerance:
+        raise ValueError(
+            f"The landmarks' distances have only {int((eigenvalues > tolerance).sum())} "
+            f"positive eigenvalue(s), fewer than n_components={n_components}."
+        )
+    # Deterministic signs: the largest entry of each eigenvector is positive.
+    signs = np.sign(eigenvectors[np.abs(eigenvectors).argmax(axis=0), range(n_components)])
+    return eigenvectors * signs * np.sqrt(eigenvalues), eigenvalues
