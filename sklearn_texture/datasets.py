@@ -65,7 +65,7 @@ NOISE_FREQUENCY = 4.0
 NOISE_OCTAVES = 4
 
 # Fields generated per batch: bounds the temporary memory of the grid path.
-_FIELDS_PER_BATCH = 32
+_FIELDS_PER_BATCH = 16
 
 
 class PerlinTextureDataset:
