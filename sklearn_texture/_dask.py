@@ -64,6 +64,13 @@ def transform_dask_array(estimator, X):
             f"The image axes of the dask array have unknown sizes {X.shape[1:]}; call "
             "compute_chunk_sizes() first."
         )
+    from sklearn.utils._set_output import _get_output_config
+
+    if _get_output_config("transform", estimator)["dense"] != "default":
+        raise ValueError(
+            "set_output(transform='pandas'/'polars') does not apply to dask input, which "
+            "returns a dask array; convert it with dask.dataframe.from_dask_array."
+        )
     # Check the image format eagerly on an empty slice: same errors as numpy input.
     estimator._validate(np.zeros((1, *X.shape[1:]), dtype=X.dtype), reset=False)
     X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})

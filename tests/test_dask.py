@@ -102,6 +102,13 @@ def test_bad_dask_input_fails_eagerly(vectorizer, array, message):
         )
 
 
+def test_pandas_output_is_refused_for_dask_input(images):
+    vectorizer = GramTextureVectorizer(weights="random", layers=("conv1_1",)).fit(images)
+    vectorizer.set_output(transform="pandas")
+    with pytest.raises(ValueError, match="dask input"):
+        vectorizer.transform(da.from_array(images))
+
+
 def test_nan_in_a_block_fails_at_compute(vectorizer, images):
     bad = images.copy()
     bad[4, 3, 3] = np.nan
