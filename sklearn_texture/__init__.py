@@ -6,6 +6,7 @@ representations using convolutional neural networks", Phys. Rev. E 96, 052111 (2
 
 __version__ = "0.1.0"
 
+from sklearn_texture.datasets import PerlinTextureDataset
 from sklearn_texture.gram import GramTextureVectorizer
 from sklearn_texture.metrics import (
     angle_rmse,
@@ -22,6 +23,7 @@ from sklearn_texture.spectrum import PowerSpectrumVectorizer, power_spectrum
 
 __all__ = [
     "GramTextureVectorizer",
+    "PerlinTextureDataset",
     "PowerSpectrumVectorizer",
     "__version__",
     "angle_rmse",

@@ -1,0 +1,202 @@
+"""The paper's two tasks (Sec. IV B and IV C) as plain functions that return tables.
+
+The command line, the docs, the benchmarks and the fidelity tests all call these,
+so each experiment is defined once. Every function takes the image size, the
+network weights, the device and a seed, and returns plain Python/numpy data.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.manifold import MDS
+
+from sklearn_texture.datasets import PerlinTextureDataset
+from sklearn_texture.distances import texture_distances
+from sklearn_texture.gram import GramTextureVectorizer
+from sklearn_texture.metrics import (
+    angle_rmse,
+    kruskal_stress,
+    linear_r2,
+    reconstruct_angles,
+    regression_angle,
+)
+from sklearn_texture.spectrum import PowerSpectrumVectorizer
+
+__all__ = [
+    "METHODS",
+    "PAPER_BETA_ANGLE",
+    "PAPER_TABLE_I",
+    "AngleTaskResult",
+    "ManifoldTaskResult",
+    "embed",
+    "method_distances",
+    "run_angle_task",
+    "run_manifold_task",
+]
+
+#: The two texture representations compared in the paper.
+METHODS = ("cnn", "ps")
+
+#: Table I of the paper: R² of linear models for k and A at each D*.
+PAPER_TABLE_I = {
+    "D*": (2, 3, 4, 5, 6, 10, 50),
+    "k": (0.532, 0.720, 0.901, 0.916, 0.916, 0.930, 0.980),
+    "A": (0.183, 0.231, 0.908, 0.950, 0.951, 0.972, 0.983),
+}
+#: Eq. 14 of the paper: angle between the regression vectors of A and k at D* = 6.
+PAPER_BETA_ANGLE = 91.0
+
+
+def _vectorizer(method, *, weights, device, random_state):
+    if method == "cnn":
+        return GramTextureVectorizer(weights=weights, device=device, random_state=random_state)
+    if method == "ps":
+        return PowerSpectrumVectorizer()
+    raise ValueError(f"method must be one of {METHODS}; got {method!r}.")
+
+
+def method_distances(images, method, *, weights="vgg19_normalized", device="auto",
+                     random_state=0):
+    """Texture distances between images: Eq. 4 (``"cnn"``) or Eq. 7 (``"ps"``).
+
+    Returns
+    -------
+    distances : ndarray of shape (N, N)
+    """
+    vectorizer = _vectorizer(method, weights=weights, device=device, random_state=random_state)
+    return texture_distances(vectorizer.fit_transform(images))
+
+
+def embed(distances, n_components, *, random_state=0, max_iter=300):
+    """Metric MDS of a distance matrix (Sec. III C), started from classical MDS.
+
+    Returns
+    -------
+    embedding : ndarray of shape (N, n_components)
+    """
+    mds = MDS(n_components=n_components, metric="precomputed", init="classical_mds",
+              n_init=1, max_iter=max_iter, random_state=random_state)
+    return mds.fit_transform(distances)
+
+
+@dataclass
+class AngleTaskResult:
+    """Rows of the angle task (Fig. 6, 7) and the Fig. 5 panels.
+
+    ``rows`` holds one dict per (method, N, A, trial) with the angle RMSE
+    (Eq. 10, radians) and the Kruskal stress (Eq. 8) of the D* = 2 embedding.
+    ``panels`` maps (method, A) to ``(embedding, theta, reconstructed_angle)``
+    of the first trial at the first N.
+    """
+
+    rows: list = field(default_factory=list)
+    panels: dict = field(default_factory=dict)
+
+    def summary(self):
+        """Mean and standard deviation over trials per (method, N, A)."""
+        groups = {}
+        for row in self.rows:
+            groups.setdefault((row["method"], row["N"], row["A"]), []).append(row)
+        table = []
+        for (method, n_images, amplitude), rows in sorted(groups.items()):
+            rmse = np.array([r["angle_rmse"] for r in rows])
+            stress = np.array([r["stress"] for r in rows])
+            table.append({
+                "method": method, "N": n_images, "A": amplitude, "trials": len(rows),
+                "angle_rmse": float(rmse.mean()), "angle_rmse_std": float(rmse.std()),
+                "stress": float(stress.mean()), "stress_std": float(stress.std()),
+            })
+        return table
+
+
+def run_angle_task(*, n_images=(50,), amplitudes=(1.0, 2.5, 4.0), n_trials=1, k=15.0,
+                   size=128, methods=METHODS, panel_amplitudes=(1.0, 2.5, 4.0),
+                   weights="vgg19_normalized", device="auto", random_state=0,
+                   progress=None):
+    """Sec. IV B: reconstruct the angle of N stripe textures from a D* = 2 embedding.
+
+    For each N, amplitude A and trial a fresh :meth:`PerlinTextureDataset.angle_task`
+    is drawn, embedded by each method with MDS into two dimensions and scored
+    with :func:`~sklearn_texture.metrics.angle_rmse` (Eq. 10) and
+    :func:`~sklearn_texture.metrics.kruskal_stress` (Eq. 8).
+
+    Parameters
+    ----------
+    progress : callable or None
+        Called with a short description after each dataset is done.
+
+    Returns
+    -------
+    result : AngleTaskResult
+    """
+    result = AngleTaskResult()
+    seeds = iter(np.random.SeedSequence(random_state).generate_state(
+        len(n_images) * len(amplitudes) * n_trials))
+    for n in n_images:
+        for amplitude in amplitudes:
+            for trial in range(n_trials):
+                seed = int(next(seeds))
+                data = PerlinTextureDataset.angle_task(
+                    n_images=n, amplitude=amplitude, k=k, size=size, random_state=seed)
+                for method in methods:
+                    distances = method_distances(data.images, method, weights=weights,
+                                                 device=device, random_state=seed)
+                    embedding = embed(distances, 2, random_state=seed)
+                    result.rows.append({
+                        "method": method, "N": n, "A": float(amplitude), "trial": trial,
+                        "angle_rmse": angle_rmse(embedding, data.theta),
+                        "stress": kruskal_stress(distances, embedding),
+                    })
+                    if n == n_images[0] and trial == 0 and amplitude in panel_amplitudes:
+                        angles = reconstruct_angles(embedding, data.theta)
+                        result.panels[method, float(amplitude)] = (
+                            embedding, data.theta, angles)
+                if progress is not None:
+                    progress(f"angle task N={n} A={amplitude:g} trial {trial + 1}/{n_trials}")
+    return result
+
+
+@dataclass
+class ManifoldTaskResult:
+    """Stress vs D* (Fig. 8), Table I, the β angle (Eq. 14) and embeddings (Fig. 9–11)."""
+
+    stress_rows: list
+    r2_rows: list
+    beta_angle: float
+    embeddings: dict
+    params: np.ndarray
+
+
+def run_manifold_task(*, n_levels=10, size=128, dims=(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50),
+                      methods=METHODS, weights="vgg19_normalized", device="auto",
+                      random_state=0, beta_dim=6, progress=None):
+    """Sec. IV C: embed the n_levels³ grid of (θ, k, A) textures into D* dimensions.
+
+    Returns the stress of each method at each D* (Fig. 8), the R² of linear
+    models for k and A from the CNN embedding (Table I, Eq. 11–13), the angle
+    between their regression vectors at ``beta_dim`` (Eq. 14) and the CNN
+    embeddings at D* = 3 and 4 for Fig. 9–11.
+    """
+    data = PerlinTextureDataset.manifold_task(n_levels=n_levels, size=size,
+                                              random_state=random_state)
+    dims = tuple(d for d in dims if d < len(data))
+    stress_rows, r2_rows, embeddings, beta = [], [], {}, float("nan")
+    for method in methods:
+        distances = method_distances(data.images, method, weights=weights, device=device,
+                                     random_state=random_state)
+        if progress is not None:
+            progress(f"manifold task: {method} distances for {len(data)} images")
+        for dim in dims:
+            embedding = embed(distances, dim, random_state=random_state)
+            stress_rows.append({"method": method, "D*": dim,
+                                "stress": kruskal_stress(distances, embedding)})
+            if method == "cnn":
+                r2_rows.append({"D*": dim, "R2_k": linear_r2(embedding, data.k),
+                                "R2_A": linear_r2(embedding, data.amplitude)})
+                if dim in (3, 4):
+                    embeddings[dim] = embedding
+                if dim == beta_dim:
+                    beta = regression_angle(embedding, data.amplitude, data.k)
+            if progress is not None:
+                progress(f"manifold task: {method} D*={dim}")
+    return ManifoldTaskResult(stress_rows, r2_rows, beta, embeddings, data.params)

@@ -1,0 +1,149 @@
+"""The paper's figures from experiment results (matplotlib, imported lazily, no screen needed)."""
+
+import numpy as np
+
+__all__ = [
+    "plot_angle_panels",
+    "plot_angle_scores",
+    "plot_embedding_3d",
+    "plot_image_map",
+    "plot_stress_vs_dimension",
+]
+
+_COLOURS = {"cnn": "tab:red", "ps": "tab:blue"}
+_MARKERS = {"cnn": "o", "ps": "s"}
+_LABELS = {"cnn": "CNN (Eq. 4)", "ps": "power spectrum (Eq. 7)"}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; works without a display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_angle_panels(result, path):
+    """Fig. 5: embeddings (arrows at 2θ) per method and A, and θ vs reconstructed angle."""
+    plt = _pyplot()
+    amplitudes = sorted({a for _, a in result.panels})
+    methods = [m for m in ("cnn", "ps") if any(key[0] == m for key in result.panels)]
+    figure, axes = plt.subplots(len(methods) + 1, len(amplitudes),
+                                figsize=(3.2 * len(amplitudes), 3.2 * (len(methods) + 1)),
+                                squeeze=False)
+    for column, amplitude in enumerate(amplitudes):
+        for row, method in enumerate(methods):
+            embedding, theta, angles = result.panels[method, amplitude]
+            centred = _aligned_to_ring(embedding, theta)
+            radius = np.abs(centred).max()
+            ax = axes[row, column]
+            ax.scatter(*centred.T, c=_COLOURS[method], marker=_MARKERS[method], s=14)
+            ax.quiver(centred[:, 0], centred[:, 1], np.cos(2 * theta), np.sin(2 * theta),
+                      angles="xy", scale_units="xy", scale=4 / radius, width=0.004,
+                      color="0.4")
+            ax.set_aspect("equal")
+            ax.set_title(f"{_LABELS[method]}, A = {amplitude:g}", fontsize=9)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            bottom = axes[-1, column]
+            bottom.plot(theta, angles, _MARKERS[method], color=_COLOURS[method], ms=3,
+                        label=_LABELS[method])
+        bottom = axes[-1, column]
+        bottom.plot([0, np.pi], [0, np.pi], "k-", lw=0.8)
+        bottom.set_xlabel("θ")
+        bottom.set_ylabel("(φ + c)/2")
+        bottom.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def _aligned_to_ring(embedding, theta):
+    """Rotate/reflect a centred 2-D embedding onto the ring at angles 2θ (Procrustes).
+
+    MDS fixes an embedding only up to rotation and reflection; aligning it makes
+    the arrows at 2θ comparable with the points, as in the paper's Fig. 5.
+    """
+    from scipy.linalg import orthogonal_procrustes
+
+    centred = embedding[:, :2] - embedding[:, :2].mean(axis=0)
+    ring = np.c_[np.cos(2 * theta), np.sin(2 * theta)]
+    rotation, _ = orthogonal_procrustes(centred, ring)
+    return centred @ rotation
+
+
+def plot_angle_scores(summary, path, *, score, ylabel):
+    """Fig. 6 (``score="angle_rmse"``) or Fig. 7 (``score="stress"``) against A."""
+    plt = _pyplot()
+    figure, ax = plt.subplots(figsize=(5, 3.6))
+    for method in ("cnn", "ps"):
+        for n_images in sorted({r["N"] for r in summary}):
+            rows = [r for r in summary if r["method"] == method and r["N"] == n_images]
+            if not rows:
+                continue
+            amplitudes = [r["A"] for r in rows]
+            ax.errorbar(amplitudes, [r[score] for r in rows],
+                        yerr=[r[f"{score}_std"] for r in rows], color=_COLOURS[method],
+                        marker=_MARKERS[method], ms=4, capsize=2,
+                        label=f"{_LABELS[method]}, N = {n_images}")
+    ax.set_xlabel("noise amplitude A")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def plot_stress_vs_dimension(stress_rows, path):
+    """Fig. 8: Kruskal stress against the embedding dimension D*."""
+    plt = _pyplot()
+    figure, ax = plt.subplots(figsize=(5, 3.6))
+    for method in ("cnn", "ps"):
+        rows = [r for r in stress_rows if r["method"] == method]
+        if rows:
+            ax.semilogy([r["D*"] for r in rows], [r["stress"] for r in rows],
+                        marker=_MARKERS[method], color=_COLOURS[method], label=_LABELS[method])
+    ax.set_xlabel("embedding dimension D*")
+    ax.set_ylabel("stress σ (Eq. 8)")
+    ax.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def plot_embedding_3d(embedding, params, path, *, title):
+    """Fig. 9–11: a 3-D view of an embedding coloured by A, k and θ."""
+    plt = _pyplot()
+    figure = plt.figure(figsize=(12, 4))
+    names = (("A", 2, "viridis"), ("k", 1, "plasma"), ("θ", 0, "twilight"))
+    for index, (name, column, colour_map) in enumerate(names):
+        ax = figure.add_subplot(1, 3, index + 1, projection="3d")
+        points = ax.scatter(*embedding[:, :3].T, c=params[:, column], cmap=colour_map, s=4)
+        ax.set_title(f"{title}, coloured by {name}", fontsize=9)
+        figure.colorbar(points, ax=ax, shrink=0.6)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def plot_image_map(embedding, images, path, *, names=None, thumbnail_size=0.06):
+    """Scatter of a 2-D embedding with each image drawn as a thumbnail at its point."""
+    plt = _pyplot()
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+    figure, ax = plt.subplots(figsize=(8, 8))
+    ax.scatter(*embedding[:, :2].T, s=6, c="k")
+    span = np.ptp(embedding[:, :2], axis=0).max() or 1.0
+    for index, (point, image) in enumerate(zip(embedding[:, :2], images, strict=True)):
+        zoom = thumbnail_size * 8 * 72 / max(image.shape[:2])
+        box = AnnotationBbox(OffsetImage(image, zoom=zoom, cmap="gray"), point, frameon=False)
+        ax.add_artist(box)
+        if names is not None:
+            ax.annotate(names[index], point, xytext=(0, -0.03 * span), textcoords="offset points",
+                        fontsize=6, ha="center")
+    ax.set_xlabel("MDS 1")
+    ax.set_ylabel("MDS 2")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
