@@ -95,13 +95,18 @@ def _spans(length, core, margin):
         yield max(0, start - margin), min(length, stop + margin), start, stop
 
 
-def tiled_texture_vector(unit_rgb, network, layer_weights, core, device, margin=None):
+def tiled_texture_vector(image, intensity_range, network, layer_weights, core, device,
+                         margin=None):
     """Texture vector of one image, computed tile by tile.
 
     Parameters
     ----------
-    unit_rgb : ndarray of shape (H, W, 3), float32
-        The image in [0, 1] RGB (before the network's input convention).
+    image : ndarray of shape (H, W, C)
+        One validated image, as the vectorizer received it.
+    intensity_range : tuple of float or None
+        As in :class:`~sklearn_texture.GramTextureVectorizer`; ``None`` min–max
+        scales by the whole image's range, applied tile by tile so that no
+        image-sized float copy is made.
     network : VGG19Backbone
     layer_weights : sequence of float
     core : int
@@ -116,18 +121,23 @@ def tiled_texture_vector(unit_rgb, network, layer_weights, core, device, margin=
     -------
     vector : ndarray of shape (n_features_out,), float32
     """
-    from sklearn_texture.gram import gram_matrices, scaled_texture_vectors
+    from sklearn_texture.gram import _unit_rgb, gram_matrices, scaled_texture_vectors
+
+    if intensity_range is None and image.dtype not in (np.uint8, np.uint16):
+        low, high = float(image.min()), float(image.max())
+        # A uniform image stays uniform in every tile: per-tile scaling gives mid grey.
+        intensity_range = (low, high) if high > low else None
 
     strides = [receptive_field(name)[1] for name in network.layers]
     if margin is None:
         margin = tile_margin(network.layers[-1])
-    height, width = unit_rgb.shape[:2]
+    height, width = image.shape[:2]
     grams = [None] * len(strides)
     n_pixels = [0] * len(strides)
     with torch.inference_mode():
         for r0, r1, cr0, cr1 in _spans(height, core, margin):
             for c0, c1, cc0, cc1 in _spans(width, core, margin):
-                tile = torch.from_numpy(np.ascontiguousarray(unit_rgb[r0:r1, c0:c1]))
+                tile = torch.from_numpy(_unit_rgb(image[r0:r1, c0:c1], intensity_range))
                 tile = tile.permute(2, 0, 1)[None].to(device)
                 activations = network(network.input_convention.apply(tile))
                 for index, (maps, stride) in enumerate(zip(activations, strides, strict=True)):

@@ -421,8 +421,8 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
         tiled = [i for i, core in enumerate(cores) if core is not None]
         for i in tiled:
             vectors[i] = _tiling.tiled_texture_vector(
-                _unit_rgb(images[i], intensity_range), network, self._layer_weights,
-                cores[i], self.device_,
+                images[i], intensity_range, network, self._layer_weights, cores[i],
+                self.device_,
             )
         for indices in self._batches(images, skip=tiled):
             batch = np.stack([_unit_rgb(images[i], intensity_range) for i in indices])

@@ -14,7 +14,7 @@ from sklearn_texture._tiling import (
     tiled_texture_vector,
 )
 from sklearn_texture.backbones import VGG19Backbone
-from sklearn_texture.gram import PAPER_LAYERS, _unit_rgb
+from sklearn_texture.gram import PAPER_LAYERS
 
 # Float rounding of summed tile Gram matrices vs one Gram matrix (measured: 3e-7
 # of the largest entry for a 256² image in 96-pixel tiles, random and normalised
@@ -81,10 +81,10 @@ def test_margin_smaller_than_receptive_field_is_not_exact(image):
                                        layers=("conv5_1",)).fit(image[None])
     network = vectorizer._network()
     strip = image[:192, :48]  # tiles along one axis only: 4 cores of 48 rows
-    unit = _unit_rgb(strip[..., None], None)
 
     def vector(margin):
-        return tiled_texture_vector(unit, network, (1.0,), 48, vectorizer.device_, margin)
+        return tiled_texture_vector(strip[..., None], None, network, (1.0,), 48,
+                                    vectorizer.device_, margin)
 
     whole = vectorizer.transform(strip[None])[0]
     exact, short = vector(tile_margin("conv5_1")), vector(32)
@@ -136,6 +136,20 @@ def test_mixed_list_keeps_row_order(image):
                 for x in (image[:160, :160], small, image[:100, :90])]
     np.testing.assert_allclose(rows, np.stack(expected), rtol=0,
                                atol=TILED_RTOL * np.abs(rows).max())
+
+
+def test_tiled_intensity_conventions(image):
+    """Min-max scaling uses the whole image's range, not each tile's; uint8 and uniform too."""
+    vectorizer = GramTextureVectorizer(weights="random", random_state=0,
+                                       layers=("conv1_1", "conv2_1")).fit(image[None])
+    as_uint8 = np.round((image - image.min()) / np.ptp(image) * 255).astype(np.uint8)
+    # A uniform image sums equal terms, so the untiled float32 Gram product's rounding
+    # adds up coherently (measured 3.7e-6 of the largest entry): 1e-5 there.
+    for batch, rtol in ((image[None] * 3.0 + 1.0, TILED_RTOL), (as_uint8[None], TILED_RTOL),
+                        (np.full((1, 96, 96), 0.3), 1e-5)):
+        whole = vectorizer.set_params(tile_size=None).transform(batch)
+        tiled = vectorizer.set_params(tile_size=32).transform(batch)
+        np.testing.assert_allclose(tiled, whole, rtol=0, atol=rtol * np.abs(whole).max())
 
 
 @pytest.mark.parametrize("tile_size", [0, -5, "big", 1.5])
