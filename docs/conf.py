@@ -1,0 +1,21 @@
+"""Sphinx configuration: the user guide, results and benchmark pages, and the API reference."""
+
+import sklearn_texture
+
+project = "sklearn-texture"
+author = "sklearn-texture developers"
+release = version = sklearn_texture.__version__
+extensions = [
+    "myst_parser",
+    "numpydoc",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.mathjax",
+]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+myst_enable_extensions = ["dollarmath"]
+exclude_patterns = ["_build"]
+numpydoc_show_class_members = False
+numpydoc_validation_checks = set()
+html_theme = "alabaster"
+suppress_warnings = ["myst.header"]
+nitpicky = False
