@@ -7,6 +7,8 @@ representations using convolutional neural networks", Phys. Rev. E 96, 052111 (2
 __version__ = "0.1.0"
 
 from sklearn_texture.datasets import PerlinTextureDataset
+from sklearn_texture.distances import texture_distances
+from sklearn_texture.embedding import LandmarkMDS
 from sklearn_texture.gram import GramTextureVectorizer
 from sklearn_texture.metrics import (
     angle_rmse,
@@ -23,6 +25,7 @@ from sklearn_texture.spectrum import PowerSpectrumVectorizer, power_spectrum
 
 __all__ = [
     "GramTextureVectorizer",
+    "LandmarkMDS",
     "PerlinTextureDataset",
     "PowerSpectrumVectorizer",
     "__version__",
@@ -36,4 +39,5 @@ __all__ = [
     "power_spectrum",
     "reconstruct_angles",
     "regression_angle",
+    "texture_distances",
 ]

@@ -21,10 +21,12 @@ from sklearn.utils.estimator_checks import (
     parametrize_with_checks,
 )
 
+from sklearn_texture.embedding import LandmarkMDS
 from sklearn_texture.gram import GramTextureVectorizer
 from sklearn_texture.spectrum import PowerSpectrumVectorizer
 
 ESTIMATORS = [
+    LandmarkMDS(random_state=0),
     # conv1_1 sits before any pooling, so one-pixel-tall rows are valid images; random
     # weights keep the many fits offline and fast.
     GramTextureVectorizer(image_shape=(1, -1), layers=("conv1_1",), weights="random",
