@@ -20,7 +20,12 @@ coordinates in classical MDS, and costs ``n_landmarks`` distances per new image.
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -30,7 +35,7 @@ from sklearn_texture.distances import texture_distances
 __all__ = ["LandmarkMDS"]
 
 
-class LandmarkMDS(TransformerMixin, BaseEstimator):
+class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Landmark MDS: a texture map that can embed new images (de Silva & Tenenbaum 2004).
 
     Fitting chooses landmarks among the training samples and gives them
@@ -178,6 +183,7 @@ class LandmarkMDS(TransformerMixin, BaseEstimator):
                 )
             coordinates, self.eigenvalues_ = embedding[indices], None
         self.landmark_coordinates_ = coordinates
+        self._n_features_out = self.n_components  # names landmarkmds0, landmarkmds1, ...
         self._landmark_mean = coordinates.mean(axis=0)
         centred = coordinates - self._landmark_mean
         if np.linalg.matrix_rank(centred) < self.n_components:

@@ -2,6 +2,10 @@
 
 import os
 
+# scikit-learn's array-API conformance check (numpy namespace) only runs with this set, and
+# scipy reads it once at import: set it before anything imports scipy.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
