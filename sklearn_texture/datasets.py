@@ -11,39 +11,46 @@ smooth multi-scale Perlin noise field,
 
 with angle ``θ``, scale ``k`` (stripes per image side) and noise amplitude ``A``.
 
-The paper does not give the scale of ``h``. Here
+The paper does not give the scale or spectrum of ``h``. Here
 ``h(r) = NOISE_SCALE * (p_x(f r), p_y(f r))`` where ``p_x`` and ``p_y`` are two
 independent Perlin fBm fields (:func:`sklearn_texture.perlin.perlin2`, values
 identical to ``noise.pnoise2`` with per-image permutation tables), ``r`` is in
 units of the image side and ``f = NOISE_FREQUENCY`` lattice cells span the image
 in the first of ``NOISE_OCTAVES`` octaves (persistence 0.5, lacunarity 2).
 
-Calibration of :data:`NOISE_SCALE` (a starting value: the lead's reproduction of
-Figs. 5-7 with both vectorizers has the last word). Each fBm component has RMS
-0.149 and RMS gradient 2.8 per image side (200 fields of 128² pixels), so at
-``k = 15`` the stripe phase ``2πk A h·n`` has RMS ≈ ``0.70 A`` rad for
-``NOISE_SCALE = 0.05``. Measured on the angle task (N = 50, 128² pixels,
-correlations of normalised power spectra |FFT|², averaged over images):
+Calibration (``benchmarks/calibrate_noise.py``, ``docs/calibration.md``): the
+three constants were chosen so that the paper's angle-task results (Sec. IV B,
+Figs. 5-7) hold with its own methods. One octave of ``f = 12`` cells has RMS
+0.24 and RMS gradient 8.1 per image side and component, so at ``k = 15`` the
+stripe phase ``2πk A h·n`` has RMS ≈ ``0.61 A`` rad and the local stripe
+direction turns by ≈ ``0.22 A`` rad RMS; the map ``r -> u_A`` starts to fold
+near ``A ≈ 4.5``. Angle RMSE (Eq. 10, rad) of the D* = 2 MDS embedding, N = 50,
+k = 15, mean of 2 datasets (seeds 0, 1):
 
-=====  ===========  ==============  ===============  ================
-A      peak power   same θ, other   neighbour θ      θ + π/5
-       fraction     noise seed      (Δθ = π/50)
-=====  ===========  ==============  ===============  ================
-0      0.32         1.00            0.25             0.00
-1      0.20         0.96            0.25             0.00
-2.5    0.024        0.55            0.46             0.12
-4      0.007        0.50            0.50             0.34
-=====  ===========  ==============  ===============  ================
+====  =======  =======  ========  ========
+A     PS 64²   CNN 64²  PS 128²   CNN 128²
+====  =======  =======  ========  ========
+1     0.575    0.038    0.575     0.010
+2     0.101    0.046    0.102     0.015
+2.5   0.079    0.051    0.079     0.020
+3     0.072    0.058    0.077     0.026
+3.5   0.079    0.074    0.078     0.034
+4     0.123    0.109    0.103     0.045
+4.5   0.231    0.192    0.122     0.059
+5     0.610    0.403    0.152     0.077
+6     0.745    -        0.244     -
+====  =======  =======  ========  ========
 
-At ``A = 1`` the spectra keep their two sharp peaks (neighbouring angles
-overlap no more than without noise), so spectrum distances see every pair of
-angles as equally far: the power-spectrum method fails, as in the paper. At
-``A = 2.5`` the peaks have broadened into neighbouring angles while distant
-angles stay apart; at ``A = 4`` a different noise seed changes a spectrum as
-much as a step in angle does and even θ + π/5 looks alike, so the method
-degrades again. ``NOISE_SCALE = 0.04`` gives 0.38 / 0.72 at ``A = 2.5`` for
-neighbour / same θ and leaves ``A = 4`` usable (0.50 / 0.24 for θ + π/5);
-0.06 already flattens ``A = 2.5``.
+The power spectrum (PS) keeps sharp, non-overlapping peaks at ``A = 1`` and
+fails, works for ``2 ≲ A ≲ 3.5`` and degrades again as the stripe directions
+spread (at 128² only mildly: 2x its best error at ``A = 5``, 3x at ``A = 6``);
+the CNN (normalised VGG-19) stays accurate, with 6-80x lower stress for
+``A <= 4``. Settings with more octaves or a lower base frequency (the earlier
+``0.05, 4, 4``) do not degrade the PS at large ``A``; a larger scale makes the
+PS work at ``A = 1``. At 64² pixels the
+stripes (4.3 pixels per period) alias once compressed, so both methods fail
+together beyond ``A ≈ 4``; the CNN's ``A = 4`` error there is at the
+0.1 edge (0.109).
 """
 
 from numbers import Integral, Real
@@ -56,13 +63,13 @@ __all__ = ["NOISE_FREQUENCY", "NOISE_OCTAVES", "NOISE_SCALE", "PerlinTextureData
 
 #: Displacement per unit noise amplitude, in image sides, per unit of Perlin fBm
 #: value: ``h = NOISE_SCALE * fbm``. See the module docstring for its calibration.
-NOISE_SCALE = 0.05
+NOISE_SCALE = 0.027
 
 #: Lattice cells of the first noise octave across the image side.
-NOISE_FREQUENCY = 4.0
+NOISE_FREQUENCY = 12.0
 
 #: fBm octaves of the noise field (each doubles the frequency, halves the amplitude).
-NOISE_OCTAVES = 4
+NOISE_OCTAVES = 1
 
 # Fields generated per batch: bounds the temporary memory of the grid path.
 _FIELDS_PER_BATCH = 16
