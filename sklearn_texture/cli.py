@@ -8,7 +8,8 @@ from pathlib import Path
 from sklearn_texture import __version__
 
 # --quick: the paper's angle task at reduced size, about a minute on 2 CPU cores.
-QUICK_ANGLE = {"n_images": (50,), "amplitudes": (1.0, 2.5, 4.0), "n_trials": 1, "size": 64}
+# 96 px: the smallest size at which k = 15 stripes (6.4 px period) stay resolved at A = 4.
+QUICK_ANGLE = {"n_images": (50,), "amplitudes": (1.0, 2.5, 4.0), "n_trials": 1, "size": 96}
 FULL_ANGLE = {"n_images": (50,), "amplitudes": (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5),
               "n_trials": 3, "size": 128}
 QUICK_MANIFOLD = {"n_levels": 5, "size": 64, "dims": (1, 2, 3, 4, 5, 6, 10, 50)}
@@ -157,6 +158,13 @@ def _positive_int(text):
     return value
 
 
+def _non_negative_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0; got {text}")
+    return value
+
+
 def _non_negative_float(text):
     value = float(text)
     if not value >= 0 or value == float("inf"):
@@ -169,7 +177,7 @@ def _common_options(parser):
     parser.add_argument("--weights", default="vgg19_normalized",
                         help="vgg19_normalized (paper), vgg19_imagenet, random, or a file")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    parser.add_argument("--random-state", type=int, default=0)
+    parser.add_argument("--random-state", type=_non_negative_int, default=0)
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -178,7 +186,7 @@ def _add_reproduce_command(commands):
     tasks = reproduce.add_subparsers(dest="task", metavar="TASK", required=True)
     angle = tasks.add_parser("angle", help="Sec. IV B: angle reconstruction (Fig. 5-7).")
     angle.add_argument("--quick", action="store_true",
-                       help="reduced run (N=50, A in {1, 2.5, 4}, 64 px, one trial)")
+                       help="reduced run (N=50, A in {1, 2.5, 4}, 96 px, one trial)")
     angle.add_argument("--n-images", type=_positive_int, nargs="+")
     angle.add_argument("--amplitudes", type=_non_negative_float, nargs="+")
     angle.add_argument("--n-trials", type=_positive_int)
@@ -239,5 +247,6 @@ def main(argv=None):
         return int(args.handler(args) or 0)
     except (ValueError, OSError, RuntimeError) as error:
         # One readable line, not a traceback: these are the user's inputs going wrong.
-        print(f"sklearn-texture: error: {error}", file=sys.stderr)
+        message = " ".join(str(error).split())  # some library messages span lines
+        print(f"sklearn-texture: error: {message}", file=sys.stderr)
         return 1
