@@ -123,10 +123,12 @@ def _spectrum_layout(height, width, window=None, radial=False):
 
 def _rescale_to_unit_range(images):
     """Map each image linearly onto [-1, 1]; a constant image maps to 0."""
-    low = images.min(axis=(1, 2), keepdims=True)
-    span = images.max(axis=(1, 2), keepdims=True) - low
-    has_range = span > 0
-    rescaled = 2 * (images - low) / np.where(has_range, span, 1) - 1
+    # Halving first keeps max - min and x - min finite for any finite input; it is
+    # exact in binary floating point, so the result equals 2 (x - min) / (max - min) - 1.
+    half_low = images.min(axis=(1, 2), keepdims=True) / 2
+    half_span = images.max(axis=(1, 2), keepdims=True) / 2 - half_low
+    has_range = half_span > 0
+    rescaled = 2 * ((images / 2 - half_low) / np.where(has_range, half_span, 1)) - 1
     return np.where(has_range, rescaled, 0).astype(images.dtype, copy=False)
 
 
@@ -219,6 +221,8 @@ def power_spectrum(images, *, window=None, radial=False):
             "power_spectrum expects grey images of shape (n_images, height, width); "
             f"got an array of shape {images.shape}."
         )
+    if min(images.shape[1:]) < 1:
+        raise ValueError(f"images must be at least 1x1 pixels; got shape {images.shape}.")
     layout = _spectrum_layout(images.shape[1], images.shape[2], window, radial)
     return _power_spectrum(images, layout)
 
@@ -272,7 +276,7 @@ class PowerSpectrumVectorizer(TransformerMixin, BaseEstimator):
         Number of output features.
     n_features_in_ : int
         Number of input columns; only set when fitted on 2-D input.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Input column names; only set when fitted on a DataFrame with string
         column names.
 
