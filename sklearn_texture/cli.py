@@ -42,6 +42,18 @@ def _settings(args, **chosen):
     return ", ".join(f"{key}={value}" for key, value in shown.items())
 
 
+def _run_task(task, config, args, total_steps):
+    """Run an experiment with a progress bar; return its result and the seconds it took."""
+    progress = _Progress(total_steps, not args.no_progress)
+    start = time.perf_counter()
+    try:
+        result = task(**config, weights=args.weights, device=args.device,
+                      random_state=args.random_state, progress=progress)
+    finally:
+        progress.close()
+    return result, time.perf_counter() - start
+
+
 def _reproduce_angle(args):
     from sklearn_texture.experiments import run_angle_task
     from sklearn_texture.reports import write_angle_report
@@ -53,15 +65,9 @@ def _reproduce_angle(args):
     config["n_images"], config["amplitudes"] = tuple(config["n_images"]), \
         tuple(config["amplitudes"])
     total = len(config["n_images"]) * len(config["amplitudes"]) * config["n_trials"]
-    progress = _Progress(total, not args.no_progress)
-    start = time.perf_counter()
-    try:
-        result = run_angle_task(**config, weights=args.weights, device=args.device,
-                                random_state=args.random_state, progress=progress)
-    finally:
-        progress.close()
+    result, seconds = _run_task(run_angle_task, config, args, total)
     summary = write_angle_report(result, args.out, settings=_settings(args, **config))
-    print(f"Angle task done in {time.perf_counter() - start:.0f} s; results in {args.out}/")
+    print(f"Angle task done in {seconds:.0f} s; results in {args.out}/")
     print(f"{'method':>6} {'N':>4} {'A':>5} {'angle RMSE (rad)':>17} {'stress':>8}")
     for row in summary:
         print(f"{row['method']:>6} {row['N']:>4} {row['A']:>5g} {row['angle_rmse']:>17.3f} "
@@ -78,15 +84,9 @@ def _reproduce_manifold(args):
         config["size"] = args.size
     if args.n_levels is not None:
         config["n_levels"] = args.n_levels
-    progress = _Progress(2 * (len(config["dims"]) + 1), not args.no_progress)
-    start = time.perf_counter()
-    try:
-        result = run_manifold_task(**config, weights=args.weights, device=args.device,
-                                   random_state=args.random_state, progress=progress)
-    finally:
-        progress.close()
+    result, seconds = _run_task(run_manifold_task, config, args, 2 * (len(config["dims"]) + 1))
     table = write_manifold_report(result, args.out, settings=_settings(args, **config))
-    print(f"Manifold task done in {time.perf_counter() - start:.0f} s; results in {args.out}/")
+    print(f"Manifold task done in {seconds:.0f} s; results in {args.out}/")
     for row in table:
         print(f"D*={row['D*']:>2}: R2(k) {row['R2_k']:.3f} (paper {row['paper R2_k']:.3f}), "
               f"R2(A) {row['R2_A']:.3f} (paper {row['paper R2_A']:.3f})")

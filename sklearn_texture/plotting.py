@@ -54,8 +54,12 @@ def plot_angle_panels(result, path):
         bottom.set_xlabel("θ")
         bottom.set_ylabel("(φ + c)/2")
         bottom.legend(fontsize=7)
+    _save(plt, figure, path, dpi=120)
+
+
+def _save(plt, figure, path, *, dpi):
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
+    figure.savefig(path, dpi=dpi)
     plt.close(figure)
 
 
@@ -90,9 +94,7 @@ def plot_angle_scores(summary, path, *, score, ylabel):
     ax.set_xlabel("noise amplitude A")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    _save(plt, figure, path, dpi=120)
 
 
 def plot_stress_vs_dimension(stress_rows, path):
@@ -107,9 +109,7 @@ def plot_stress_vs_dimension(stress_rows, path):
     ax.set_xlabel("embedding dimension D*")
     ax.set_ylabel("stress σ (Eq. 8)")
     ax.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    _save(plt, figure, path, dpi=120)
 
 
 def plot_embedding_3d(embedding, params, path, *, title):
@@ -122,9 +122,7 @@ def plot_embedding_3d(embedding, params, path, *, title):
         points = ax.scatter(*embedding[:, :3].T, c=params[:, column], cmap=colour_map, s=4)
         ax.set_title(f"{title}, coloured by {name}", fontsize=9)
         figure.colorbar(points, ax=ax, shrink=0.6)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    _save(plt, figure, path, dpi=110)
 
 
 def plot_image_map(embedding, images, path, *, names=None, thumbnail_size=0.06):
@@ -144,6 +142,4 @@ def plot_image_map(embedding, images, path, *, names=None, thumbnail_size=0.06):
                         fontsize=6, ha="center")
     ax.set_xlabel("MDS 1")
     ax.set_ylabel("MDS 2")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    _save(plt, figure, path, dpi=120)
