@@ -94,10 +94,19 @@ def validate_images(
         The original dtype is kept (integer images keep their range); C is 1
         for grey input.
     """
-    if isinstance(X, (list, tuple)) and allow_list and len(X) > 0:
+    if isinstance(X, (list, tuple)):
+        if len(X) == 0:
+            raise ValueError("Expected at least one image; got an empty sequence.")
         arrays = [np.asarray(x) for x in X]
-        if all(a.ndim in (2, 3) for a in arrays) and len({a.shape for a in arrays}) > 1:
-            return as_image_list(arrays, min_size=min_size, size_reason=size_reason)
+        shapes = list(dict.fromkeys(a.shape for a in arrays))
+        if len(shapes) > 1:
+            if allow_list:
+                return as_image_list(arrays, min_size=min_size, size_reason=size_reason)
+            # np.asarray would fail with numpy's "inhomogeneous shape" message.
+            raise ValueError(
+                f"images must all have the same shape; got shapes {shapes[0]} and "
+                f"{shapes[1]}. Crop or resize them to one size."
+            )
     if _is_2d_frame(X):
         X = validate_data(estimator, X, reset=reset, dtype="numeric", ensure_all_finite=True)
         height, width = resolve_image_shape(image_shape, X.shape[1])

@@ -424,10 +424,26 @@ def _random_vgg19(layers, seed, pooling):
     return network
 
 
+def _torch_load_reason(error):
+    """The line of a ``torch.load`` error that says what is wrong with the file."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    if lines[0].startswith("Weights only load failed"):
+        # The reason sits between paragraphs of generic advice.
+        advice = ("Please file an issue", "Check the documentation")
+        reasons = [line for line in lines[1:] if not line.startswith(advice)]
+        return reasons[0] if reasons else lines[0]
+    return lines[0].split(". ")[0]
+
+
 def _file_vgg19(layers, path, pooling):
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"weights file {path} does not exist.")
+        raise FileNotFoundError(
+            f"weights file {path} does not exist (weights must be 'vgg19_normalized', "
+            "'vgg19_imagenet', 'random' or the path of a weights file)."
+        )
     suffix = path.suffix.lower()
     if suffix == ".pkl":
         state_dict, mean = read_lasagne_pickle(path.read_bytes(), str(path))
@@ -443,7 +459,8 @@ def _file_vgg19(layers, path, pooling):
             state_dict = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:
             raise ValueError(
-                f"{path} is not a torch state dict loadable with weights_only=True ({error})."
+                f"{path} is not a torch state dict loadable with weights_only=True "
+                f"({_torch_load_reason(error)})."
             ) from None
         if not isinstance(state_dict, dict):
             raise ValueError(f"{path} does not hold a state dict.")

@@ -55,17 +55,19 @@ def _squared_distance_block(A, B, same):
     width = max(1, _CHUNK_BYTES // (8 * max(len(A), len(B), 1)))
     products = np.zeros((len(A), len(B)))
     norms_a, norms_b = np.zeros(len(A)), np.zeros(len(B))
-    for start in range(0, n_features, width):
-        a = _float64_columns(A, start, width, "X")
-        b = a if same else _float64_columns(B, start, width, "Y")
-        products += a @ b.T
-        norms_a += np.einsum("ij,ij->i", a, a)
-        if not same:
-            norms_b += np.einsum("ij,ij->i", b, b)
-    if same:
-        norms_b = norms_a
-    scale = norms_a[:, None] + norms_b[None, :]
-    squared = scale - 2.0 * products
+    # Overflow (entries beyond ~1e150) is reported below as an error, not as warnings.
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, n_features, width):
+            a = _float64_columns(A, start, width, "X")
+            b = a if same else _float64_columns(B, start, width, "Y")
+            products += a @ b.T
+            norms_a += np.einsum("ij,ij->i", a, a)
+            if not same:
+                norms_b += np.einsum("ij,ij->i", b, b)
+        if same:
+            norms_b = norms_a
+        scale = norms_a[:, None] + norms_b[None, :]
+        squared = scale - 2.0 * products
     rows, cols = np.nonzero(squared <= _RECOMPUTE_BELOW * scale)
     if same:
         keep = rows < cols
@@ -75,6 +77,11 @@ def _squared_distance_block(A, B, same):
         r, c = rows[start:start + group], cols[start:start + group]
         difference = A[r].astype(np.float64) - B[c]
         squared[r, c] = np.einsum("ij,ij->i", difference, difference)
+    if not np.isfinite(squared).all():
+        raise ValueError(
+            "squared distances overflow float64: the vectors have entries too large "
+            "(beyond ~1e150); rescale them."
+        )
     np.maximum(squared, 0.0, out=squared)
     if same:
         squared = np.triu(squared, 1)

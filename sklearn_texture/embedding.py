@@ -168,7 +168,7 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             indices = np.sort(rng.choice(n_samples, n_landmarks, replace=False))
         self.landmark_indices_ = indices
         if self.metric == "precomputed":
-            landmark_squared = X[np.ix_(indices, indices)].astype(np.float64) ** 2
+            landmark_squared = _squared(X[np.ix_(indices, indices)])
         else:
             self.landmarks_ = X[indices]
             landmark_squared = texture_distances(self.landmarks_, n_jobs=self.n_jobs) ** 2
@@ -236,7 +236,7 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
     def _squared_to_landmarks(self, X):
         if self.metric == "precomputed":
-            return X[:, self.landmark_indices_].astype(np.float64) ** 2
+            return _squared(X[:, self.landmark_indices_])
         return texture_distances(X, self.landmarks_, n_jobs=self.n_jobs) ** 2
 
     def _triangulate(self, squared):
@@ -247,6 +247,18 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         tags = super().__sklearn_tags__()
         tags.input_tags.pairwise = self.metric == "precomputed"
         return tags
+
+
+def _squared(distances):
+    """Squared precomputed distances in float64, refusing overflow to infinity."""
+    with np.errstate(over="ignore"):
+        squared = distances.astype(np.float64) ** 2
+    if not np.isfinite(squared).all():
+        raise ValueError(
+            "squared distances overflow float64: the distances are too large (beyond "
+            "~1e150); rescale them."
+        )
+    return squared
 
 
 def _check_distance_matrix(D):

@@ -70,10 +70,17 @@ def method_distances(images, method, *, weights="vgg19_normalized", device="auto
 def embed(distances, n_components, *, random_state=0, max_iter=300):
     """Metric MDS of a distance matrix (Sec. III C), started from classical MDS.
 
+    All-zero distances (identical textures, or a single image) embed every
+    point at the origin, the exact solution, without running SMACOF (whose
+    relative stress change is then 0/0).
+
     Returns
     -------
     embedding : ndarray of shape (N, n_components)
     """
+    distances = np.asarray(distances)
+    if distances.size and not distances.any():
+        return np.zeros((len(distances), n_components))
     mds = MDS(n_components=n_components, metric="precomputed", init="classical_mds",
               n_init=1, max_iter=max_iter, random_state=random_state)
     return mds.fit_transform(distances)
@@ -129,6 +136,11 @@ def run_angle_task(*, n_images=(50,), amplitudes=(1.0, 2.5, 4.0), n_trials=1, k=
     -------
     result : AngleTaskResult
     """
+    if min(n_images) < 2:
+        raise ValueError(
+            f"the angle task needs at least 2 images per dataset (their azimuths are compared); "
+            f"got n_images={tuple(n_images)}."
+        )
     result = AngleTaskResult()
     seeds = iter(np.random.SeedSequence(random_state).generate_state(
         len(n_images) * len(amplitudes) * n_trials))
@@ -180,6 +192,11 @@ def run_manifold_task(*, n_levels=10, size=128, dims=(1, 2, 3, 4, 5, 6, 7, 8, 9,
     data = PerlinTextureDataset.manifold_task(n_levels=n_levels, size=size,
                                               random_state=random_state)
     dims = tuple(d for d in dims if d < len(data))
+    if not dims:
+        raise ValueError(
+            f"the manifold task with n_levels={n_levels} has {len(data)} image(s), too few "
+            "to embed in any dimension; use n_levels >= 2."
+        )
     stress_rows, r2_rows, embeddings, beta = [], [], {}, float("nan")
     for method in methods:
         distances = method_distances(data.images, method, weights=weights, device=device,

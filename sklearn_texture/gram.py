@@ -153,16 +153,33 @@ def _unit_rgb(image, intensity_range):
         unit = image.astype(np.float32) / 65535.0
     elif intensity_range is not None:
         low, high = intensity_range
-        unit = (image.astype(np.float32) - low) / (high - low)
+        with np.errstate(over="ignore", invalid="ignore"):
+            unit = (image.astype(np.float32) - low) / (high - low)
+        unit = _finite_unit(unit, image, low, high)
     else:
         low, high = float(image.min()), float(image.max())
         if high > low:
-            unit = ((image - low) / (high - low)).astype(np.float32)
+            with np.errstate(over="ignore", invalid="ignore"):
+                unit = ((image - low) / (high - low)).astype(np.float32)
+            unit = _finite_unit(unit, image, low, high)
         else:
             unit = np.full(image.shape, 0.5, dtype=np.float32)  # uniform image: mid grey
     if unit.shape[-1] == 1:
         unit = np.repeat(unit, 3, axis=-1)
     return unit
+
+
+def _finite_unit(unit, image, low, high):
+    """``unit`` if finite, else ``(image - low) / (high - low)`` in float64 with halved terms.
+
+    ``high - low`` or ``image - low`` overflow for ranges near the float limits;
+    halving every term first is exact and keeps them finite.
+    """
+    if np.isfinite(unit).all():
+        return unit
+    halved = (image.astype(np.float64) / 2 - low / 2) / (high / 2 - low / 2)
+    with np.errstate(over="ignore"):
+        return halved.astype(np.float32)
 
 
 class GramTextureVectorizer(TransformerMixin, BaseEstimator):
@@ -314,7 +331,12 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
     def _checked_layer_weights(self, layers):
         if self.layer_weights is None:
             return (1.0,) * len(layers)
-        weights = np.asarray(self.layer_weights, dtype=np.float64).ravel()
+        try:
+            weights = np.asarray(self.layer_weights, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"layer_weights must be real numbers; got {self.layer_weights!r}."
+            ) from None
         if weights.shape != (len(layers),):
             raise ValueError(
                 f"layer_weights must have one weight per layer ({len(layers)}); got "
@@ -333,7 +355,12 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"intensity_range must be (low, high); got {self.intensity_range!r}."
             )
-        low, high = (float(v) for v in self.intensity_range)
+        try:
+            low, high = (float(v) for v in self.intensity_range)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"intensity_range must be two real numbers; got {self.intensity_range!r}."
+            ) from None
         if not (np.isfinite(low) and np.isfinite(high) and high > low):
             raise ValueError(
                 f"intensity_range must be finite with high > low; got {self.intensity_range!r}."
@@ -431,6 +458,13 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
                 network_input = network.input_convention.apply(tensor)
                 packed = gram_texture_vectors(network_input, network, self._layer_weights)
             vectors[indices] = packed.cpu().numpy()
+        if not np.isfinite(vectors).all():
+            # float32 Gram matrices overflow when intensities lie far outside the range
+            # that maps to [0, 1]; say so rather than return inf/NaN.
+            raise ValueError(
+                "texture vectors overflow float32: image intensities lie far outside "
+                f"intensity_range={self.intensity_range!r}; pass a range that covers them."
+            )
         return vectors
 
     def get_feature_names_out(self, input_features=None):

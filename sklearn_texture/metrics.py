@@ -71,6 +71,15 @@ def _check_values(values, n_samples, *, name, allow_2d):
     return values
 
 
+def _finite(result, what):
+    """``result`` unless float64 overflowed on the way (it would be inf or NaN)."""
+    if not np.isfinite(result).all():
+        raise ValueError(
+            f"{what} overflows float64: the inputs are too large (beyond ~1e150); rescale them."
+        )
+    return float(result) if np.ndim(result) == 0 else result
+
+
 def _circular_least_squares(residuals, period):
     """Exact ``min_b sum_i wrap(residuals_i - b)^2`` with ``wrap`` onto [-period/2, period/2).
 
@@ -106,6 +115,12 @@ def _fit_angles(embedding, theta):
         )
     theta = _check_values(theta, len(embedding), name="theta", allow_2d=False)
     centred = embedding[:, :2] - embedding[:, :2].mean(axis=0)
+    if not np.any(centred):
+        # Covers a single sample too: arctan2(0, 0) = 0 would give a meaningless score.
+        raise ValueError(
+            "all embedded points coincide (in the first two components), so their azimuths "
+            "are undefined."
+        )
     azimuth = np.arctan2(centred[:, 1], centred[:, 0])
     best_squared, best_residuals = np.inf, None
     for orientation in (1.0, -1.0):
@@ -218,6 +233,8 @@ def _condensed_distances(distances, n_samples):
     distances = distances.astype(np.float64)
     if not np.isfinite(distances).all():
         raise ValueError("distances contains NaN or infinity.")
+    if (distances < 0).any():
+        raise ValueError("distances must be non-negative.")
     if distances.ndim == 2:
         if distances.shape[0] != distances.shape[1]:
             raise ValueError(
@@ -293,13 +310,15 @@ def kruskal_stress(distances, embedding):
         raise ValueError("kruskal_stress needs at least 2 samples (one pair).")
     distances = _condensed_distances(distances, len(embedding))
     embedded = pdist(embedding)
-    denominator = float((embedded**2).sum())
-    if denominator == 0:
-        raise ValueError(
-            "all embedded points coincide, so Kruskal's stress (normalised by the embedded "
-            "distances) is undefined."
-        )
-    return float(np.sqrt(((distances - embedded) ** 2).sum() / denominator))
+    with np.errstate(over="ignore", invalid="ignore"):
+        denominator = float((embedded**2).sum())
+        if denominator == 0:
+            raise ValueError(
+                "all embedded points coincide, so Kruskal's stress (normalised by the embedded "
+                "distances) is undefined."
+            )
+        stress = np.sqrt(((distances - embedded) ** 2).sum() / denominator)
+    return _finite(stress, "Kruskal's stress")
 
 
 def _least_squares(embedding, values):
@@ -351,14 +370,16 @@ def linear_r2(embedding, values):
     embedding = _check_embedding(embedding)
     values = _check_values(values, len(embedding), name="values", allow_2d=True)
     columns = values.reshape(len(values), -1)
-    total = ((columns - columns.mean(axis=0)) ** 2).sum(axis=0)
-    if np.any(total == 0):
-        raise ValueError(
-            f"values column(s) {np.flatnonzero(total == 0).tolist()} are constant; R^2 is "
-            "undefined for a parameter that does not vary."
-        )
-    _, fitted = _least_squares(embedding, columns)
-    r2 = 1 - ((columns - fitted) ** 2).sum(axis=0) / total
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = ((columns - columns.mean(axis=0)) ** 2).sum(axis=0)
+        if np.any(total == 0):
+            raise ValueError(
+                f"values column(s) {np.flatnonzero(total == 0).tolist()} are constant; R^2 "
+                "is undefined for a parameter that does not vary."
+            )
+        _, fitted = _least_squares(embedding, columns)
+        r2 = 1 - ((columns - fitted) ** 2).sum(axis=0) / total
+    r2 = _finite(r2, "R^2")
     return float(r2[0]) if values.ndim == 1 else r2
 
 
@@ -442,7 +463,13 @@ class _EmbeddingScorer:
             raise ValueError(f"the {self.metric} scorer needs y.")
         y = np.asarray(y)
         if self.y_columns is not None:
-            y = y[:, self.y_columns]
+            try:
+                y = y[:, self.y_columns]
+            except IndexError:
+                raise ValueError(
+                    f"y_columns={self.y_columns!r} does not select columns of y with shape "
+                    f"{y.shape}; y must be 2-D with those columns."
+                ) from None
         if self.metric == "angle_rmse":
             return -angle_rmse(embedding, y)
         return float(np.mean(linear_r2(embedding, y)))
