@@ -15,6 +15,7 @@ from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy.linalg import blas
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 
@@ -32,40 +33,62 @@ _CHUNK_BYTES = 64 * 2**20
 _RECOMPUTE_BELOW = 1e-6
 
 
-def _float64_columns(block, start, width, name):
-    """A float64 copy of ``block[:, start:start + width]``, checked for NaN/inf."""
-    columns = np.asarray(block[:, start:start + width], dtype=np.float64)
-    if not np.isfinite(columns).all():
-        raise ValueError(f"{name} contains NaN or infinity.")
-    return columns
+def _products_and_norms(A, B, same):
+    """Float64 ``A @ B.T`` and the squared row norms, accumulated over feature slices.
+
+    Each slice of features is copied into one reused float64 workspace (so
+    float32 blocks are never upcast whole, and no fresh pages are touched per
+    slice) and added into the products in place by BLAS: ``dsyrk`` on a diagonal
+    block (``same``: half the flops; only the upper triangle is filled, and the
+    norms are its diagonal), ``dgemm`` otherwise.
+    """
+    n_a, n_b, n_features = len(A), len(B), A.shape[1]
+    width = max(1, min(n_features, _CHUNK_BYTES // (8 * max(n_a, n_b, 1))))
+    products = np.zeros((n_a, n_b), order="F")
+    norms_a, norms_b = np.zeros(n_a), np.zeros(n_b)
+    workspace_a = np.empty((n_a, width))
+    workspace_b = None if same else np.empty((n_b, width))
+    for start in range(0, n_features, width):
+        stop = min(start + width, n_features)
+        full = stop - start == width
+        a = workspace_a if full else np.empty((n_a, stop - start))
+        np.copyto(a, A[:, start:stop])
+        # a.T is Fortran-ordered, so BLAS reads the workspace without a copy.
+        if same:
+            products = blas.dsyrk(1.0, a.T, beta=1.0, c=products, trans=1, overwrite_c=1)
+            continue
+        b = workspace_b if full else np.empty((n_b, stop - start))
+        np.copyto(b, B[:, start:stop])
+        products = blas.dgemm(1.0, a.T, b.T, beta=1.0, c=products, trans_a=1, overwrite_c=1)
+        norms_a += np.einsum("ij,ij->i", a, a)
+        norms_b += np.einsum("ij,ij->i", b, b)
+    if same:
+        norms_a = norms_b = np.diag(products).copy()
+    # Finite entries give finite float64 norms (squares of float32 cannot overflow);
+    # look for NaN/inf only in the rows whose norms are not finite.
+    for name, block, norms in (("X", A, norms_a), ("Y", B, norms_b)):
+        bad = ~np.isfinite(norms)
+        if bad.any() and not np.isfinite(block[bad]).all():
+            raise ValueError(f"{name} contains NaN or infinity.")
+    return products, norms_a, norms_b
 
 
 def _squared_distance_block(A, B, same):
     """Squared Euclidean distances between the rows of two blocks, in float64.
 
     Uses ``|a - b|^2 = |a|^2 + |b|^2 - 2 a.b`` with float64 products accumulated
-    over slices of the features (so float32 blocks are never upcast whole),
-    clips rounding negatives to zero and recomputes near-identical pairs
-    directly, where the identity cancels. ``same`` marks a diagonal block
-    (``B`` is ``A``): it is made exactly symmetric with zeros on its diagonal.
+    over slices of the features (see :func:`_products_and_norms`), clips
+    rounding negatives to zero and recomputes near-identical pairs directly,
+    where the identity cancels. ``same`` marks a diagonal block (``B`` is
+    ``A``): only its upper triangle is computed, and it is made exactly
+    symmetric with zeros on its diagonal.
     """
     A = np.asarray(A)
     B = A if same else np.asarray(B)
     n_features = A.shape[1]
-    width = max(1, _CHUNK_BYTES // (8 * max(len(A), len(B), 1)))
-    products = np.zeros((len(A), len(B)))
-    norms_a, norms_b = np.zeros(len(A)), np.zeros(len(B))
     # Overflow (entries beyond ~1e150) is reported below as an error, not as warnings.
     with np.errstate(over="ignore", invalid="ignore"):
-        for start in range(0, n_features, width):
-            a = _float64_columns(A, start, width, "X")
-            b = a if same else _float64_columns(B, start, width, "Y")
-            products += a @ b.T
-            norms_a += np.einsum("ij,ij->i", a, a)
-            if not same:
-                norms_b += np.einsum("ij,ij->i", b, b)
-        if same:
-            norms_b = norms_a
+        products, norms_a, norms_b = _products_and_norms(A, B, same)
         scale = norms_a[:, None] + norms_b[None, :]
         squared = scale - 2.0 * products
     rows, cols = np.nonzero(squared <= _RECOMPUTE_BELOW * scale)
