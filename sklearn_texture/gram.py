@@ -259,8 +259,10 @@ class GramTextureVectorizer(TransformerMixin, BaseEstimator):
     Notes
     -----
     On the CPU the vectors are reproducible bit for bit for the same input and
-    batch size. On CUDA, cuDNN may choose different convolution algorithms from
-    run to run, so the last bits of the float32 output can differ.
+    batch size. On CUDA, PyTorch's default TensorFloat-32 convolutions (Ampere and
+    newer GPUs) make them differ from CPU vectors by about 1e-3 relative, and
+    cuDNN's choice of convolution algorithm can change the last bits between runs;
+    see the user guide.
 
     Examples
     --------
