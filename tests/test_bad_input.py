@@ -885,3 +885,17 @@ def test_any_finite_images_give_finite_vectors(data):
     images = data.draw(arrays(dtype, shape, elements=elements))
     assert np.isfinite(PowerSpectrumVectorizer().fit_transform(images)).all()
     assert np.isfinite(gram().fit_transform(images)).all()
+
+
+def test_ci_runs_the_property_suite_with_the_ci_profile():
+    """.ci/run exports HYPOTHESIS_PROFILE=ci; conftest.py then loads >= 200 examples."""
+    import os
+
+    from hypothesis import settings
+
+    ci_script = (Path(__file__).parents[1] / ".ci" / "run").read_text()
+    assert re.search(r"^export HYPOTHESIS_PROFILE=ci$", ci_script, re.MULTILINE)
+    assert settings.get_profile("ci").max_examples >= 200
+    assert settings.get_profile("dev").max_examples < settings.get_profile("ci").max_examples
+    expected = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+    assert settings().max_examples == settings.get_profile(expected).max_examples
