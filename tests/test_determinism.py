@@ -23,6 +23,8 @@ from sklearn_texture import (
 OUTPUTS_SCRIPT = """
 import hashlib, json, sys
 import numpy as np
+import torch
+torch.set_num_threads({threads})  # the thread count can change float32 bits: match ours
 sys.path.insert(0, {tests!r})
 from test_determinism import outputs
 print(json.dumps({{k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in outputs().items()}}))
@@ -72,7 +74,10 @@ def test_random_state_matters():
 
 
 def test_outputs_are_byte_identical_across_processes():
-    script = OUTPUTS_SCRIPT.format(tests=os.path.dirname(__file__))
+    import torch
+
+    script = OUTPUTS_SCRIPT.format(tests=os.path.dirname(__file__),
+                                   threads=torch.get_num_threads())
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                                timeout=300, check=False)
     assert completed.returncode == 0, completed.stderr
