@@ -27,20 +27,9 @@ import noise
 import numpy as np
 
 from benchmarks._table import write_table
+from benchmarks._timing import best_of
 from sklearn_texture.datasets import NOISE_SCALE, PerlinTextureDataset
 from sklearn_texture.perlin import perlin2
-
-
-def _best_of(functions, repeats):
-    """Best time of each function, repeats interleaved so load changes hit all alike."""
-    best = {name: np.inf for name in functions}
-    results = {}
-    for _ in range(repeats):
-        for name, function in functions.items():
-            start = time.perf_counter()
-            results[name] = function()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best, results
 
 
 def _pnoise2_grid(xs, ys, **settings):
@@ -84,7 +73,7 @@ def main(quick=False):
     side, octaves = 256, 4
     xs = np.arange(side) / side * 8  # 8 lattice cells across in the first octave
     grid_x, grid_y = np.meshgrid(xs, xs)
-    best, values = _best_of(
+    best, values = best_of(
         {
             "loop": lambda: _pnoise2_grid(xs.tolist(), xs.tolist(), octaves=octaves),
             "scattered": lambda: perlin2(grid_x, grid_y, octaves=octaves),
@@ -105,7 +94,7 @@ def main(quick=False):
 
     n_images, size = (2, 128) if quick else (8, 128)
     theta = np.arange(n_images) * np.pi / n_images
-    best, values = _best_of(
+    best, values = best_of(
         {
             "loop": lambda: _pnoise2_dataset(
                 PerlinTextureDataset(theta, 15, 2.5, size=size, random_state=0)
