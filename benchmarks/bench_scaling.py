@@ -87,6 +87,8 @@ def main(quick=False):
             measured.append((n, size, seconds, n_features))
         along_n = "vs N" in series
         first_n, first_size, first_seconds, _ = measured[0]
+        if not along_n:  # side series compare per-image times (the 1024² point is 1 image)
+            first_seconds /= first_n
         for n, size, seconds, n_features in measured:
             grows = n / first_n if along_n else (size / first_size) ** 2
             expected = {"linear": grows, "quadratic": grows**2, "pixels": grows,
@@ -97,7 +99,8 @@ def main(quick=False):
                 "side": size if not series.startswith("distances") else "",
                 "D": n_features, "seconds": seconds,
                 "seconds per image": per_image if not series.startswith("distances") else "",
-                "time / first": seconds / first_seconds, "expected law": law,
+                "time / first": (seconds if along_n else seconds / n) / first_seconds,
+                "expected law": law,
                 "expected time / first": expected,
             })
         xs = [(n if along_n else size * size) for n, size, _, _ in measured]
@@ -109,9 +112,10 @@ def main(quick=False):
         )
     return write_table(
         "scaling", rows, title="Cost vs number of images and image side",
-        notes=" ".join(notes) + " Side series are per image (the CNN 1024² point is one "
-        "image). CNN and distances on 2 BLAS/torch threads; CNN single timed run after a "
-        f"warm-up at each size, the others best of {repeats}. {load_before} "
+        notes=" ".join(notes) + " Side series: time / first and the fits are per image "
+        "(the CNN 1024² point is one image). CNN and distances on 2 BLAS/torch threads; "
+        f"CNN single timed run after a warm-up at each size, the others best of {repeats}. "
+        f"{load_before} "
         f"{load_note('after')}",
     )
 
