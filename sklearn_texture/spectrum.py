@@ -128,8 +128,15 @@ def _rescale_to_unit_range(images):
     half_low = images.min(axis=(1, 2), keepdims=True) / 2
     half_span = images.max(axis=(1, 2), keepdims=True) / 2 - half_low
     has_range = half_span > 0
-    rescaled = 2 * ((images / 2 - half_low) / np.where(has_range, half_span, 1)) - 1
-    return np.where(has_range, rescaled, 0).astype(images.dtype, copy=False)
+    # The same operations in the same order as 2 ((x/2 - low/2) / span/2) - 1, in place on
+    # one new array (no full-size temporaries).
+    rescaled = images / 2
+    rescaled -= half_low
+    rescaled /= np.where(has_range, half_span, 1)
+    rescaled *= 2
+    rescaled -= 1
+    rescaled[~has_range[:, 0, 0]] = 0
+    return rescaled
 
 
 def _power_spectrum(images, layout):
