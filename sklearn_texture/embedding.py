@@ -76,7 +76,7 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     ----------
     landmark_indices_ : ndarray of shape (n_landmarks,)
         Indices of the landmarks among the training samples.
-    landmarks_ : ndarray of shape (n_landmarks, n_features_in_)
+    landmarks_ : ndarray of shape (n_landmarks, `n_features_in_`)
         The landmarks' texture vectors (``metric="euclidean"`` only).
     landmark_coordinates_ : ndarray of shape (n_landmarks, n_components)
         The landmarks' coordinates in the map.
