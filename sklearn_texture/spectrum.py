@@ -342,11 +342,33 @@ width, channels) or (n_images, height * width)
         self : PowerSpectrumVectorizer
             The fitted vectorizer.
         """
-        images = self._validate_grey(X, reset=True)
+        self._fit_images(self._validate_grey(X, reset=True))
+        return self
+
+    def _fit_images(self, images):
         self.image_shape_ = tuple(int(s) for s in images.shape[1:])
         self._layout = _spectrum_layout(*self.image_shape_, self.window, self.radial)
         self.n_features_out_ = self._layout.n_features
-        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit and transform, validating and converting the images once.
+
+        Parameters
+        ----------
+        X : array-like
+            Images, as for :meth:`fit`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_images, n_features_out_)
+            Texture vectors; Euclidean distances between rows are Eq. (7).
+        """
+        images = self._validate_grey(X, reset=True)
+        self._fit_images(images)
+        return _power_spectrum(images, self._layout)
 
     def transform(self, X):
         """Compute the power-spectrum texture vector of each image.
