@@ -9,24 +9,15 @@ and GFLOP/s.
 """
 
 import argparse
-import time
 
 import numpy as np
 import torch
 import torchvision
 
 from benchmarks._table import write_table
+from benchmarks._timing import best_of
 from sklearn_texture import GramTextureVectorizer
 from sklearn_texture.backbones import _VGG19_CONFIG
-
-
-def _best_of(function, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def network_flops(size):
@@ -48,7 +39,7 @@ def network_flops(size):
 
 def sgemm_gflops(repeats):
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
-    seconds = _best_of(lambda: torch.mm(a, b), repeats)
+    seconds = best_of({"sgemm": lambda: torch.mm(a, b)}, repeats)[0]["sgemm"]
     return 2 * 2048**3 / seconds / 1e9
 
 
@@ -76,11 +67,12 @@ def main(quick=False):
         images = np.random.default_rng(0).random((n_images, size, size)).astype(np.float32)
         vectorizer = GramTextureVectorizer(batch_size=n_images).fit(images[:1])
         vectorizer.transform(images[:2])  # warm-up
-        ours = _best_of(lambda v=vectorizer, x=images: v.transform(x), repeats)
-        batch = torch.rand(n_images, 3, size, size)
-        bare_run = bare_forward(batch)
-        bare_run()
-        bare = _best_of(bare_run, repeats)
+        bare_run = bare_forward(torch.rand(n_images, 3, size, size))
+        bare_run()  # warm-up
+        # Interleaved repeats, so load changes on this shared machine hit both alike.
+        seconds, _ = best_of({"ours": lambda v=vectorizer, x=images: v.transform(x),
+                              "bare": bare_run}, repeats)
+        ours, bare = seconds["ours"], seconds["bare"]
         conv_flops, gram_flops = network_flops(size)
         total = n_images * (conv_flops + gram_flops) / 1e9
         rows.append({
