@@ -10,6 +10,13 @@ normalised VGG-19, equal layer weights) of the ``n_levels³`` grid of
   correlation with A, k and the first two angular harmonics ``cos/sin 2θ``,
   ``cos/sin 4θ``. MDS orders directions by variance: A can only be the fourth
   coordinate if it out-weighs the ``4θ`` harmonic.
+* ``probe_table1_shift``: how much of what A changes is independent of θ. For
+  each k, the texture vectors of 10 angles at A = 0.5 and at A = 2 (same noise
+  seed per angle): the mean distance between the two at equal θ, the norm of
+  their θ-averaged difference (the part a linear coordinate can see), the
+  fraction of the squared distance that part carries, its cosine to the k = 10
+  one, and, for scale, the mean distances between angles π/10 and π/2 apart at
+  A = 0.5.
 * ``probe_table1_noise``: R² for k and A (Eq. 13) of the metric-MDS embedding
   (:func:`~sklearn_texture.experiments.embed`) at D* = 3, 4, 6 for several noise
   settings ``(noise_scale, noise_frequency, octaves)`` and, at the chosen noise,
@@ -81,6 +88,34 @@ def axis_rows(distances, params):
     return rows
 
 
+def shift_rows(*, size, n_angles=10):
+    """θ-independent part of the change from A = 0.5 to A = 2, per k."""
+    theta = np.arange(n_angles) * np.pi / n_angles
+    vectorizer = GramTextureVectorizer()
+    rows, shifts = [], []
+    for k in (5.0, 10.0, 15.0):
+        low, high = (vectorizer.fit_transform(PerlinTextureDataset(
+            theta, k, amplitude, size=size, random_state=0).images).astype(np.float64)
+            for amplitude in (0.5, 2.0))
+        change = high - low
+        shifts.append(change.mean(axis=0))
+        shift = float(np.linalg.norm(shifts[-1]))
+        rows.append({
+            "k": k,
+            "mean d(A=0.5, A=2) at equal θ": float(np.linalg.norm(change, axis=1).mean()),
+            "norm of θ-averaged change": shift,
+            "θ-independent fraction of d²": shift**2 / float((change**2).sum(axis=1).mean()),
+            "mean d(θ, θ + π/10) at A=0.5": float(
+                np.linalg.norm(low - np.roll(low, 1, axis=0), axis=1).mean()),
+            "mean d(θ, θ + π/2) at A=0.5": float(
+                np.linalg.norm(low - np.roll(low, n_angles // 2, axis=0), axis=1).mean()),
+        })
+    middle = shifts[1] / np.linalg.norm(shifts[1])
+    for row, shift in zip(rows, shifts, strict=True):
+        row["cosine to the k=10 change"] = float(shift @ middle / np.linalg.norm(shift))
+    return rows
+
+
 def literal_text_weights(size):
     """``w_l ∝ 1 / A_l = 1 / (4 N_l² M_l²)``, scaled so conv5_1 gets 1 (R² is scale-free)."""
     fitted = GramTextureVectorizer().fit(np.zeros((1, size, size)))
@@ -142,6 +177,10 @@ def main(quick=False):
         rows.append(row)
         if chosen is None:  # the first probe: the chosen noise with the paper's weights
             chosen = axis_rows(distances, params)
+    write_table("probe_table1_shift", shift_rows(size=size),
+                title=f"θ-independent part of the change from A = 0.5 to A = 2 ({size} px)",
+                notes="CNN texture vectors (Eq. 4, equal weights) of 10 angles θ = iπ/10 "
+                      "at each k, noise seed 0; d: Eq. 4 distance.")
     grid = f"{n_levels}³ manifold grid at {size} px, CNN distances (Eq. 4)"
     write_table("probe_table1_axes", chosen,
                 title=f"Classical-MDS axes of the {grid}, noise {CHOSEN}",

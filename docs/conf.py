@@ -13,6 +13,7 @@ extensions = [
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 myst_enable_extensions = ["dollarmath"]
+myst_heading_anchors = 2  # links to sections of other pages (results -> calibration)
 exclude_patterns = ["_build"]
 numpydoc_show_class_members = False
 numpydoc_validation_checks = set()
