@@ -1,8 +1,9 @@
 """Why R² for A at D* = 4 (Table I) does not reproduce: a probe of the manifold task.
 
 The paper finds A linearly in the D* = 4 MDS embedding of its 10³ grid (R² 0.908);
-ours reaches that only at D* ≳ 10. Two tables, both on the CNN distances (Eq. 4,
-normalised VGG-19, equal layer weights) of the ``n_levels³`` grid of
+ours reaches that only at D* ≳ 10. Three tables on the CNN distances (Eq. 4,
+normalised VGG-19, equal layer weights unless a row says otherwise), the first
+and last of the ``n_levels³`` grid of
 :meth:`~sklearn_texture.datasets.PerlinTextureDataset.manifold_task`:
 
 * ``probe_table1_axes``: the classical-MDS axes (principal coordinates) at the
@@ -63,6 +64,7 @@ N_AXES = 8
 
 def manifold_data(setting, *, n_levels, size):
     """The manifold-task grid rendered with the noise ``setting``."""
+    # Only the design's (θ, k, A) rows are taken from this tiny rendering.
     grid = PerlinTextureDataset.manifold_task(n_levels=n_levels, size=8, random_state=0)
     scale, frequency, octaves = setting
     return PerlinTextureDataset(*grid.params.T, size=size, random_state=0, noise_scale=scale,
