@@ -62,9 +62,8 @@ def angle_task_scores(method, amplitude, *, size, trials, noise_scale, noise_fre
     """Mean angle RMSE and stress of ``trials`` angle-task datasets (seeds 0, 1, ...)."""
     rmse, stress = [], []
     for seed in range(trials):
-        data = PerlinTextureDataset(
-            theta=np.arange(N_IMAGES) * np.pi / N_IMAGES, k=K, amplitude=amplitude,
-            size=size, random_state=seed, noise_scale=noise_scale,
+        data = PerlinTextureDataset.angle_task(
+            N_IMAGES, amplitude, K, size=size, random_state=seed, noise_scale=noise_scale,
             noise_frequency=noise_frequency, octaves=octaves,
         )
         distances = method_distances(data.images, method)

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from sklearn_texture import __version__
+from sklearn_texture.datasets import NOISE_FREQUENCY, NOISE_OCTAVES, NOISE_SCALE
 
 # --quick: the paper's angle task at reduced size, about a minute on 2 CPU cores.
 # 96 px: the smallest size at which k = 15 stripes (6.4 px period) stay resolved at A = 4.
@@ -42,6 +43,12 @@ def _settings(args, **chosen):
     return ", ".join(f"{key}={value}" for key, value in shown.items())
 
 
+def _noise(args):
+    """The textures' noise field, as PerlinTextureDataset keywords."""
+    return {"noise_scale": args.noise_scale, "noise_frequency": args.noise_frequency,
+            "octaves": args.octaves}
+
+
 def _run_task(task, config, args, total_steps):
     """Run an experiment with a progress bar; return its result and the seconds it took."""
     progress = _Progress(total_steps, not args.no_progress)
@@ -65,8 +72,9 @@ def _reproduce_angle(args):
     config["n_images"], config["amplitudes"] = tuple(config["n_images"]), \
         tuple(config["amplitudes"])
     total = len(config["n_images"]) * len(config["amplitudes"]) * config["n_trials"]
-    result, seconds = _run_task(run_angle_task, config, args, total)
-    summary = write_angle_report(result, args.out, settings=_settings(args, **config))
+    noise = _noise(args)
+    result, seconds = _run_task(run_angle_task, {**config, "noise": noise}, args, total)
+    summary = write_angle_report(result, args.out, settings=_settings(args, **config, **noise))
     print(f"Angle task done in {seconds:.0f} s; results in {args.out}/")
     print(f"{'method':>6} {'N':>4} {'A':>5} {'angle RMSE (rad)':>17} {'stress':>8}")
     for row in summary:
@@ -84,8 +92,10 @@ def _reproduce_manifold(args):
         config["size"] = args.size
     if args.n_levels is not None:
         config["n_levels"] = args.n_levels
-    result, seconds = _run_task(run_manifold_task, config, args, 2 * (len(config["dims"]) + 1))
-    table = write_manifold_report(result, args.out, settings=_settings(args, **config))
+    noise = _noise(args)
+    result, seconds = _run_task(run_manifold_task, {**config, "noise": noise}, args,
+                                2 * (len(config["dims"]) + 1))
+    table = write_manifold_report(result, args.out, settings=_settings(args, **config, **noise))
     print(f"Manifold task done in {seconds:.0f} s; results in {args.out}/")
     for row in table:
         print(f"D*={row['D*']:>2}: R2(k) {row['R2_k']:.3f} (paper {row['paper R2_k']:.3f}), "
@@ -172,6 +182,27 @@ def _non_negative_float(text):
     return value
 
 
+def _positive_float(text):
+    value = float(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0; got {text}")
+    return value
+
+
+def _noise_options(parser):
+    # The paper does not give its noise field; these let a user try other ones.
+    noise = parser.add_argument_group(
+        "noise field of the textures (defaults: the calibrated constants, "
+        "see docs/calibration.md)")
+    noise.add_argument("--noise-scale", type=_non_negative_float, default=NOISE_SCALE,
+                       help="displacement per unit A, in image sides (%(default)s)")
+    noise.add_argument("--noise-frequency", type=_positive_float, default=NOISE_FREQUENCY,
+                       help="Perlin lattice cells across the image, first octave "
+                       "(%(default)s)")
+    noise.add_argument("--octaves", type=_positive_int, default=NOISE_OCTAVES,
+                       help="fBm octaves (%(default)s)")
+
+
 def _common_options(parser):
     parser.add_argument("--out", default="sklearn-texture-results", help="output folder")
     parser.add_argument("--weights", default="vgg19_normalized",
@@ -191,12 +222,14 @@ def _add_reproduce_command(commands):
     angle.add_argument("--amplitudes", type=_non_negative_float, nargs="+")
     angle.add_argument("--n-trials", type=_positive_int)
     angle.add_argument("--size", type=_positive_int, help="image side in pixels")
+    _noise_options(angle)
     _common_options(angle)
     angle.set_defaults(handler=_reproduce_angle)
     manifold = tasks.add_parser("manifold", help="Sec. IV C: 3-D manifold (Fig. 8-11, Table I).")
     manifold.add_argument("--quick", action="store_true", help="reduced run (5^3 images, 64 px)")
     manifold.add_argument("--n-levels", type=_positive_int, help="levels per parameter")
     manifold.add_argument("--size", type=_positive_int, help="image side in pixels")
+    _noise_options(manifold)
     _common_options(manifold)
     manifold.set_defaults(handler=_reproduce_manifold)
 

@@ -165,8 +165,12 @@ class PerlinTextureDataset:
         )
 
     @classmethod
-    def angle_task(cls, n_images=50, amplitude=2.5, k=15, *, size=128, random_state=None):
+    def angle_task(cls, n_images=50, amplitude=2.5, k=15, *, size=128, random_state=None,
+                   **noise):
         """The paper's angle task (Sec. IV B): ``θ_i = iπ/N``, fixed ``k`` and ``A``.
+
+        ``noise`` takes the constructor's ``noise_scale``, ``noise_frequency`` and
+        ``octaves`` (default: the calibrated module constants).
 
         Examples
         --------
@@ -178,15 +182,17 @@ class PerlinTextureDataset:
         if not isinstance(n_images, Integral) or isinstance(n_images, bool) or n_images < 1:
             raise ValueError(f"n_images must be an integer >= 1; got {n_images!r}.")
         theta = np.arange(n_images) * np.pi / n_images
-        return cls(theta, k, amplitude, size=size, random_state=random_state)
+        return cls(theta, k, amplitude, size=size, random_state=random_state, **noise)
 
     @classmethod
-    def manifold_task(cls, n_levels=10, *, size=128, random_state=None):
+    def manifold_task(cls, n_levels=10, *, size=128, random_state=None, **noise):
         """The paper's 3-parameter design (Sec. IV C): the full ``n_levels³`` grid.
 
         ``θ`` in [0, π), ``k`` in [5, 15) and ``A`` in [0.5, 2), each in
         ``n_levels`` equal increments from the lower end (``θ = iπ/n``,
         ``k = 5 + 10i/n``, ``A = 0.5 + 1.5i/n``); ``θ`` varies fastest.
+        ``noise`` takes the constructor's ``noise_scale``, ``noise_frequency`` and
+        ``octaves`` (default: the calibrated module constants).
 
         Examples
         --------
@@ -202,7 +208,8 @@ class PerlinTextureDataset:
             0.5 + 1.5 * steps, 5 + 10 * steps, np.pi * steps, indexing="ij"
         )
         return cls(
-            theta.ravel(), k.ravel(), amplitude.ravel(), size=size, random_state=random_state
+            theta.ravel(), k.ravel(), amplitude.ravel(), size=size, random_state=random_state,
+            **noise,
         )
 
     def __len__(self):

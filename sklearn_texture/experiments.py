@@ -118,7 +118,7 @@ class AngleTaskResult:
 
 def run_angle_task(*, n_images=(50,), amplitudes=(1.0, 2.5, 4.0), n_trials=1, k=15.0,
                    size=128, methods=METHODS, panel_amplitudes=(1.0, 2.5, 4.0),
-                   weights="vgg19_normalized", device="auto", random_state=0,
+                   weights="vgg19_normalized", device="auto", random_state=0, noise=None,
                    progress=None):
     """Sec. IV B: reconstruct the angle of N stripe textures from a D* = 2 embedding.
 
@@ -129,6 +129,10 @@ def run_angle_task(*, n_images=(50,), amplitudes=(1.0, 2.5, 4.0), n_trials=1, k=
 
     Parameters
     ----------
+    noise : dict or None
+        ``noise_scale``, ``noise_frequency`` and/or ``octaves`` of the textures'
+        displacement field (:class:`~sklearn_texture.datasets.PerlinTextureDataset`);
+        ``None`` keeps the calibrated defaults.
     progress : callable or None
         Called with a short description after each dataset is done.
 
@@ -149,7 +153,8 @@ def run_angle_task(*, n_images=(50,), amplitudes=(1.0, 2.5, 4.0), n_trials=1, k=
             for trial in range(n_trials):
                 seed = int(next(seeds))
                 data = PerlinTextureDataset.angle_task(
-                    n_images=n, amplitude=amplitude, k=k, size=size, random_state=seed)
+                    n_images=n, amplitude=amplitude, k=k, size=size, random_state=seed,
+                    **(noise or {}))
                 for method in methods:
                     distances = method_distances(data.images, method, weights=weights,
                                                  device=device, random_state=seed)
@@ -181,16 +186,17 @@ class ManifoldTaskResult:
 
 def run_manifold_task(*, n_levels=10, size=128, dims=(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50),
                       methods=METHODS, weights="vgg19_normalized", device="auto",
-                      random_state=0, beta_dim=6, progress=None):
+                      random_state=0, beta_dim=6, noise=None, progress=None):
     """Sec. IV C: embed the n_levels³ grid of (θ, k, A) textures into D* dimensions.
 
     Returns the stress of each method at each D* (Fig. 8), the R² of linear
     models for k and A from the CNN embedding (Table I, Eq. 11–13), the angle
     between their regression vectors at ``beta_dim`` (Eq. 14) and the CNN
-    embeddings at D* = 3 and 4 for Fig. 9–11.
+    embeddings at D* = 3 and 4 for Fig. 9–11. ``noise`` is as in
+    :func:`run_angle_task`.
     """
     data = PerlinTextureDataset.manifold_task(n_levels=n_levels, size=size,
-                                              random_state=random_state)
+                                              random_state=random_state, **(noise or {}))
     dims = tuple(d for d in dims if d < len(data))
     if not dims:
         raise ValueError(

@@ -51,6 +51,25 @@ def test_reproduce_manifold_small(tmp_path, capsys):
     assert (out / "fig9_11_embedding_d3.png").is_file()
 
 
+def test_reproduce_uses_the_noise_options(tmp_path):
+    """--noise-* and --octaves reach the datasets: the CLI's rows are run_angle_task's."""
+    from sklearn_texture.experiments import run_angle_task
+
+    noise = {"noise_scale": 0.04, "noise_frequency": 6.0, "octaves": 2}
+    out = tmp_path / "angle"
+    assert main(["reproduce", "angle", "--n-images", "8", "--amplitudes", "2", "--size", "32",
+                 "--n-trials", "1", "--noise-scale", "0.04", "--noise-frequency", "6",
+                 "--octaves", "2", "--no-progress", "--out", str(out)]) == 0
+    rows = {r["method"]: float(r["angle_rmse"]) for r in _rows(out / "angle_task_trials.csv")}
+    config = {"n_images": (8,), "amplitudes": (2.0,), "n_trials": 1, "size": 32}
+    with_noise = run_angle_task(**config, noise=noise).rows
+    default = run_angle_task(**config).rows
+    assert rows == {r["method"]: pytest.approx(r["angle_rmse"], rel=1e-9) for r in with_noise}
+    assert rows["cnn"] != pytest.approx(default[0]["angle_rmse"], rel=1e-3)
+    text = (out / "angle_task.md").read_text()
+    assert "noise_scale=0.04, noise_frequency=6.0, octaves=2" in text
+
+
 @pytest.fixture
 def image_folder(tmp_path):
     folder = tmp_path / "micrographs"

@@ -107,6 +107,22 @@ def test_noise_displaces_the_stripes_more_with_larger_amplitude():
     assert deviations[0] < deviations[1] < deviations[2]
 
 
+NOISE = {"noise_scale": 0.036, "noise_frequency": 8.0, "octaves": 2}
+
+
+def test_task_designs_pass_the_noise_field_to_the_constructor():
+    """angle_task / manifold_task render with the given noise, not the defaults."""
+    angle = PerlinTextureDataset.angle_task(4, amplitude=2.0, size=32, random_state=3, **NOISE)
+    direct = PerlinTextureDataset(angle.theta, 15, 2.0, size=32, random_state=3, **NOISE)
+    np.testing.assert_array_equal(angle.images, direct.images)
+    grid = PerlinTextureDataset.manifold_task(2, size=16, random_state=3, **NOISE)
+    direct = PerlinTextureDataset(*grid.params.T, size=16, random_state=3, **NOISE)
+    np.testing.assert_array_equal(grid.images, direct.images)
+    assert (grid.noise_scale, grid.noise_frequency, grid.octaves) == tuple(NOISE.values())
+    default = PerlinTextureDataset.angle_task(4, amplitude=2.0, size=32, random_state=3)
+    assert np.abs(default.images - angle.images).mean() > 0.05
+
+
 def test_angle_task_design():
     data = PerlinTextureDataset.angle_task(50, size=8, random_state=0)
     np.testing.assert_allclose(data.theta, np.arange(50) * np.pi / 50)
