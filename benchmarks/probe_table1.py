@@ -23,14 +23,14 @@ and last of the ``n_levels³`` grid of
   settings ``(noise_scale, noise_frequency, octaves)`` and, at the chosen noise,
   two other layer weightings: the text's literal ``Ĝ = (w_l / A_l) G`` (which
   contradicts Eq. 2–4; as Eq. 4 weights it is ``w_l ∝ 1 / A_l``) and conv4_1 +
-  conv5_1 alone. Beside them, the angle-task claims each must keep (N = 50,
-  k = 15, D* = 2; angle RMSE of Eq. 10 for the CNN and the power spectrum at
-  A = 1, 2.5, 4).
+  conv5_1 alone; and the chosen noise on images twice as large. Beside them,
+  the angle-task claims each must keep (N = 50, k = 15, D* = 2; angle RMSE of
+  Eq. 10 for the CNN and the power spectrum at A = 1, 2.5, 4).
 
     python -m benchmarks.probe_table1 [--quick]
 
-The full run (5³ grid and angle task at 128 px, eight probes) takes about 4
-minutes on 2 CPU cores; ``--quick`` uses 64 px and five.
+The full run (5³ grid and angle task at 128 px, nine probes, one at 256 px)
+takes about 6 minutes on 2 CPU cores; ``--quick`` uses 64 px and six.
 """
 
 import argparse
@@ -62,13 +62,9 @@ ANGLE_AMPLITUDES = (1.0, 2.5, 4.0)
 N_AXES = 8
 
 
-def manifold_data(setting, *, n_levels, size):
-    """The manifold-task grid rendered with the noise ``setting``."""
-    # Only the design's (θ, k, A) rows are taken from this tiny rendering.
-    grid = PerlinTextureDataset.manifold_task(n_levels=n_levels, size=8, random_state=0)
-    scale, frequency, octaves = setting
-    return PerlinTextureDataset(*grid.params.T, size=size, random_state=0, noise_scale=scale,
-                                noise_frequency=frequency, octaves=octaves)
+def _noise(setting):
+    """PerlinTextureDataset keywords of a ``(noise_scale, noise_frequency, octaves)``."""
+    return dict(zip(("noise_scale", "noise_frequency", "octaves"), setting, strict=True))
 
 
 def axis_rows(distances, params):
@@ -136,12 +132,10 @@ def cnn_distances(images, layer_weights):
 
 def angle_scores(setting, layer_weights, *, size):
     """Angle RMSE of both methods at each amplitude (one dataset each, seed 1)."""
-    scale, frequency, octaves = setting
     scores = {}
     for amplitude in ANGLE_AMPLITUDES:
-        data = PerlinTextureDataset(np.arange(50) * np.pi / 50, 15.0, amplitude, size=size,
-                                    random_state=1, noise_scale=scale,
-                                    noise_frequency=frequency, octaves=octaves)
+        data = PerlinTextureDataset.angle_task(50, amplitude, 15.0, size=size, random_state=1,
+                                               **_noise(setting))
         for method in ("cnn", "ps"):
             distances = (cnn_distances(data.images, layer_weights) if method == "cnn"
                          else method_distances(data.images, method))
@@ -151,11 +145,10 @@ def angle_scores(setting, layer_weights, *, size):
 
 
 def probe_row(setting, layer_weights, weighting, *, n_levels, size):
-    data = manifold_data(setting, n_levels=n_levels, size=size)
+    data = PerlinTextureDataset.manifold_task(n_levels, size=size, random_state=0,
+                                              **_noise(setting))
     distances = cnn_distances(data.images, layer_weights)
-    scale, frequency, octaves = setting
-    row = {"noise_scale": scale, "noise_frequency": frequency, "octaves": octaves,
-           "layer weights": weighting}
+    row = {"size": size, **_noise(setting), "layer weights": weighting}
     for dim in (3, 4, 6):
         embedding = embed(distances, dim)
         row[f"R2 k D*={dim}"] = linear_r2(embedding, data.k)
@@ -168,14 +161,15 @@ def probe_row(setting, layer_weights, weighting, *, n_levels, size):
 def main(quick=False):
     size, n_levels = (64, 5) if quick else (128, 5)
     equal = (1.0,) * len(PAPER_LAYERS)
-    probes = [(setting, equal, "Eq. 4, equal") for setting in
+    probes = [(setting, equal, "Eq. 4, equal", size) for setting in
               (QUICK_SETTINGS if quick else SETTINGS)]
-    probes += [(CHOSEN, literal_text_weights(size), "text: 1/A_l"),
-               (CHOSEN, (0.0, 0.0, 0.0, 1.0, 1.0), "conv4_1 + conv5_1")]
+    probes += [(CHOSEN, literal_text_weights(size), "text: 1/A_l", size),
+               (CHOSEN, (0.0, 0.0, 0.0, 1.0, 1.0), "conv4_1 + conv5_1", size),
+               (CHOSEN, equal, "Eq. 4, equal", 2 * size)]
     rows, chosen = [], None
-    for setting, layer_weights, weighting in probes:
+    for setting, layer_weights, weighting, probe_size in probes:
         row, distances, params = probe_row(setting, layer_weights, weighting,
-                                           n_levels=n_levels, size=size)
+                                           n_levels=n_levels, size=probe_size)
         rows.append(row)
         if chosen is None:  # the first probe: the chosen noise with the paper's weights
             chosen = axis_rows(distances, params)
@@ -183,15 +177,16 @@ def main(quick=False):
                 title=f"θ-independent part of the change from A = 0.5 to A = 2 ({size} px)",
                 notes="CNN texture vectors (Eq. 4, equal weights) of 10 angles θ = iπ/10 "
                       "at each k, noise seed 0; d: Eq. 4 distance.")
-    grid = f"{n_levels}³ manifold grid at {size} px, CNN distances (Eq. 4)"
+    grid = f"{n_levels}³ manifold grid, CNN distances (Eq. 4)"
     write_table("probe_table1_axes", chosen,
-                title=f"Classical-MDS axes of the {grid}, noise {CHOSEN}",
+                title=f"Classical-MDS axes, {size} px: {grid}, noise {CHOSEN}",
                 notes="variance share: eigenvalue / total variance; corr: Pearson "
                       "correlation of the axis coordinate with each generating signal.")
     write_table("probe_table1_noise", rows,
                 title=f"R² for k and A (Eq. 13) against the noise setting: {grid}",
                 notes="R2: metric MDS from classical MDS (experiments.embed); angle "
-                      f"rmse: angle task N = 50, k = 15, D* = 2, {size} px, seed 1 (rad).")
+                      "rmse: angle task N = 50, k = 15, D* = 2, seed 1 (rad), at the row's "
+                      "size.")
     return rows
 
 
