@@ -2,8 +2,8 @@
 
 The paper finds A linearly in the D* = 4 MDS embedding of its 10³ grid (R² 0.908);
 ours reaches that only at D* ≳ 10. Three tables on the CNN distances (Eq. 4,
-normalised VGG-19, equal layer weights unless a row says otherwise), the first
-and last of the ``n_levels³`` grid of
+normalised VGG-19, equal layer weights unless a row says otherwise); the axes and
+noise tables use the ``n_levels³`` grid of
 :meth:`~sklearn_texture.datasets.PerlinTextureDataset.manifold_task`:
 
 * ``probe_table1_axes``: the classical-MDS axes (principal coordinates) at the
@@ -44,10 +44,10 @@ from sklearn_texture.backbones import minimum_image_size
 from sklearn_texture.datasets import (
     NOISE_FREQUENCY,
     NOISE_OCTAVES,
+    NOISE_PARAMETERS,
     NOISE_SCALE,
     PerlinTextureDataset,
 )
-from sklearn_texture.distances import texture_distances
 from sklearn_texture.experiments import embed, method_distances
 from sklearn_texture.gram import PAPER_LAYERS, GramTextureVectorizer
 from sklearn_texture.metrics import angle_rmse, linear_r2
@@ -64,7 +64,7 @@ N_AXES = 8
 
 def _noise(setting):
     """PerlinTextureDataset keywords of a ``(noise_scale, noise_frequency, octaves)``."""
-    return dict(zip(("noise_scale", "noise_frequency", "octaves"), setting, strict=True))
+    return dict(zip(NOISE_PARAMETERS, setting, strict=True))
 
 
 def axis_rows(distances, params):
@@ -125,11 +125,6 @@ def literal_text_weights(size):
     return tuple(w / inverse[-1] for w in inverse)
 
 
-def cnn_distances(images, layer_weights):
-    vectorizer = GramTextureVectorizer(layers=PAPER_LAYERS, layer_weights=layer_weights)
-    return texture_distances(vectorizer.fit_transform(images))
-
-
 def angle_scores(setting, layer_weights, *, size):
     """Angle RMSE of both methods at each amplitude (one dataset each, seed 1)."""
     scores = {}
@@ -137,8 +132,7 @@ def angle_scores(setting, layer_weights, *, size):
         data = PerlinTextureDataset.angle_task(50, amplitude, 15.0, size=size, random_state=1,
                                                **_noise(setting))
         for method in ("cnn", "ps"):
-            distances = (cnn_distances(data.images, layer_weights) if method == "cnn"
-                         else method_distances(data.images, method))
+            distances = method_distances(data.images, method, layer_weights=layer_weights)
             embedding = embed(distances, 2)
             scores[f"{method} rmse A={amplitude:g}"] = angle_rmse(embedding, data.theta)
     return scores
@@ -147,7 +141,7 @@ def angle_scores(setting, layer_weights, *, size):
 def probe_row(setting, layer_weights, weighting, *, n_levels, size):
     data = PerlinTextureDataset.manifold_task(n_levels, size=size, random_state=0,
                                               **_noise(setting))
-    distances = cnn_distances(data.images, layer_weights)
+    distances = method_distances(data.images, "cnn", layer_weights=layer_weights)
     row = {"size": size, **_noise(setting), "layer weights": weighting}
     for dim in (3, 4, 6):
         embedding = embed(distances, dim)

@@ -6,7 +6,12 @@ import time
 from pathlib import Path
 
 from sklearn_texture import __version__
-from sklearn_texture.datasets import NOISE_FREQUENCY, NOISE_OCTAVES, NOISE_SCALE
+from sklearn_texture.datasets import (
+    NOISE_FREQUENCY,
+    NOISE_OCTAVES,
+    NOISE_PARAMETERS,
+    NOISE_SCALE,
+)
 
 # --quick: the paper's angle task at reduced size, about a minute on 2 CPU cores.
 # 96 px: the smallest size at which k = 15 stripes (6.4 px period) stay resolved at A = 4.
@@ -45,8 +50,7 @@ def _settings(args, **chosen):
 
 def _noise(args):
     """The textures' noise field, as PerlinTextureDataset keywords."""
-    return {"noise_scale": args.noise_scale, "noise_frequency": args.noise_frequency,
-            "octaves": args.octaves}
+    return {name: getattr(args, name) for name in NOISE_PARAMETERS}
 
 
 def _run_task(task, config, args, total_steps):

@@ -59,7 +59,13 @@ import numpy as np
 
 from sklearn_texture.perlin import _check_params, _fbm_grid, as_generator
 
-__all__ = ["NOISE_FREQUENCY", "NOISE_OCTAVES", "NOISE_SCALE", "PerlinTextureDataset"]
+__all__ = [
+    "NOISE_FREQUENCY",
+    "NOISE_OCTAVES",
+    "NOISE_PARAMETERS",
+    "NOISE_SCALE",
+    "PerlinTextureDataset",
+]
 
 #: Displacement per unit noise amplitude, in image sides, per unit of Perlin fBm
 #: value: ``h = NOISE_SCALE * fbm``. See the module docstring for its calibration.
@@ -70,6 +76,9 @@ NOISE_FREQUENCY = 12.0
 
 #: fBm octaves of the noise field (each doubles the frequency, halves the amplitude).
 NOISE_OCTAVES = 1
+
+#: The keywords that set the noise field, wherever a dataset is made.
+NOISE_PARAMETERS = ("noise_scale", "noise_frequency", "octaves")
 
 # Fields generated per batch: bounds the temporary memory of the grid path.
 _FIELDS_PER_BATCH = 16
@@ -166,11 +175,18 @@ class PerlinTextureDataset:
 
     @classmethod
     def angle_task(cls, n_images=50, amplitude=2.5, k=15, *, size=128, random_state=None,
-                   **noise):
+                   noise_scale=NOISE_SCALE, noise_frequency=NOISE_FREQUENCY,
+                   octaves=NOISE_OCTAVES):
         """The paper's angle task (Sec. IV B): ``θ_i = iπ/N``, fixed ``k`` and ``A``.
 
-        ``noise`` takes the constructor's ``noise_scale``, ``noise_frequency`` and
-        ``octaves`` (default: the calibrated module constants).
+        Parameters
+        ----------
+        n_images : int, default=50
+            ``N``, the number of angles.
+        amplitude, k : float, default=2.5, 15
+            Noise amplitude ``A`` and scale ``k`` of every image.
+        size, random_state, noise_scale, noise_frequency, octaves
+            As for :class:`PerlinTextureDataset`.
 
         Examples
         --------
@@ -182,17 +198,25 @@ class PerlinTextureDataset:
         if not isinstance(n_images, Integral) or isinstance(n_images, bool) or n_images < 1:
             raise ValueError(f"n_images must be an integer >= 1; got {n_images!r}.")
         theta = np.arange(n_images) * np.pi / n_images
-        return cls(theta, k, amplitude, size=size, random_state=random_state, **noise)
+        return cls(theta, k, amplitude, size=size, random_state=random_state,
+                   noise_scale=noise_scale, noise_frequency=noise_frequency, octaves=octaves)
 
     @classmethod
-    def manifold_task(cls, n_levels=10, *, size=128, random_state=None, **noise):
+    def manifold_task(cls, n_levels=10, *, size=128, random_state=None,
+                      noise_scale=NOISE_SCALE, noise_frequency=NOISE_FREQUENCY,
+                      octaves=NOISE_OCTAVES):
         """The paper's 3-parameter design (Sec. IV C): the full ``n_levels³`` grid.
 
         ``θ`` in [0, π), ``k`` in [5, 15) and ``A`` in [0.5, 2), each in
         ``n_levels`` equal increments from the lower end (``θ = iπ/n``,
         ``k = 5 + 10i/n``, ``A = 0.5 + 1.5i/n``); ``θ`` varies fastest.
-        ``noise`` takes the constructor's ``noise_scale``, ``noise_frequency`` and
-        ``octaves`` (default: the calibrated module constants).
+
+        Parameters
+        ----------
+        n_levels : int, default=10
+            Levels per parameter (the paper: 10, i.e. 1000 images).
+        size, random_state, noise_scale, noise_frequency, octaves
+            As for :class:`PerlinTextureDataset`.
 
         Examples
         --------
@@ -209,7 +233,7 @@ class PerlinTextureDataset:
         )
         return cls(
             theta.ravel(), k.ravel(), amplitude.ravel(), size=size, random_state=random_state,
-            **noise,
+            noise_scale=noise_scale, noise_frequency=noise_frequency, octaves=octaves,
         )
 
     def __len__(self):

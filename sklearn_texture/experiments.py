@@ -47,23 +47,29 @@ PAPER_TABLE_I = {
 PAPER_BETA_ANGLE = 91.0
 
 
-def _vectorizer(method, *, weights, device, random_state):
+def _vectorizer(method, *, weights, device, random_state, layer_weights=None):
     if method == "cnn":
-        return GramTextureVectorizer(weights=weights, device=device, random_state=random_state)
+        return GramTextureVectorizer(weights=weights, layer_weights=layer_weights,
+                                     device=device, random_state=random_state)
     if method == "ps":
         return PowerSpectrumVectorizer()
     raise ValueError(f"method must be one of {METHODS}; got {method!r}.")
 
 
 def method_distances(images, method, *, weights="vgg19_normalized", device="auto",
-                     random_state=0):
+                     random_state=0, layer_weights=None):
     """Texture distances between images: Eq. 4 (``"cnn"``) or Eq. 7 (``"ps"``).
+
+    ``weights``, ``device``, ``random_state`` and ``layer_weights`` (``w_l`` of
+    Eq. 3; ``None``: equal, the paper) configure the CNN's
+    :class:`~sklearn_texture.gram.GramTextureVectorizer`.
 
     Returns
     -------
     distances : ndarray of shape (N, N)
     """
-    vectorizer = _vectorizer(method, weights=weights, device=device, random_state=random_state)
+    vectorizer = _vectorizer(method, weights=weights, device=device, random_state=random_state,
+                             layer_weights=layer_weights)
     return texture_distances(vectorizer.fit_transform(images))
 
 
@@ -130,9 +136,10 @@ def run_angle_task(*, n_images=(50,), amplitudes=(1.0, 2.5, 4.0), n_trials=1, k=
     Parameters
     ----------
     noise : dict or None
-        ``noise_scale``, ``noise_frequency`` and/or ``octaves`` of the textures'
-        displacement field (:class:`~sklearn_texture.datasets.PerlinTextureDataset`);
-        ``None`` keeps the calibrated defaults.
+        Keywords of :data:`~sklearn_texture.datasets.NOISE_PARAMETERS` (``noise_scale``,
+        ``noise_frequency``, ``octaves``) for the textures' displacement field
+        (:class:`~sklearn_texture.datasets.PerlinTextureDataset`); ``None`` keeps the
+        calibrated defaults.
     progress : callable or None
         Called with a short description after each dataset is done.
 
@@ -192,8 +199,18 @@ def run_manifold_task(*, n_levels=10, size=128, dims=(1, 2, 3, 4, 5, 6, 7, 8, 9,
     Returns the stress of each method at each D* (Fig. 8), the R² of linear
     models for k and A from the CNN embedding (Table I, Eq. 11–13), the angle
     between their regression vectors at ``beta_dim`` (Eq. 14) and the CNN
-    embeddings at D* = 3 and 4 for Fig. 9–11. ``noise`` is as in
-    :func:`run_angle_task`.
+    embeddings at D* = 3 and 4 for Fig. 9–11.
+
+    Parameters
+    ----------
+    noise : dict or None
+        As for :func:`run_angle_task`.
+    progress : callable or None
+        Called with a short description after each step.
+
+    Returns
+    -------
+    result : ManifoldTaskResult
     """
     data = PerlinTextureDataset.manifold_task(n_levels=n_levels, size=size,
                                               random_state=random_state, **(noise or {}))

@@ -78,10 +78,10 @@ def test_linear_model_recovers_k_at_four_dimensions(manifold_task):
 @pytest.mark.xfail(strict=True, reason=(
     "Does not reproduce: with our noise field A is not the 4th MDS axis. Measured R² for A "
     "at D* = 4: 0.017 (5³ grid, 64 px) and 0.185 (the paper's 10³ grid, 128 px), paper "
-    "0.908; classical-MDS axes 4-6 carry a cos/sin 4θ harmonic of the stripe angle and A "
-    "first shows on axis 8 with 2 % of the variance; the noise settings and layer weightings "
-    "probed reach at most 0.60, and those above 0.35 break an angle-task claim "
-    "(python -m benchmarks.probe_table1, docs/calibration.md)."))
+    "0.908; classical-MDS axes 4-6 carry a cos/sin 4θ harmonic of the stripe angle and A is "
+    "the strongest correlate first on axis 8 (2 % of the variance); on the 5³ grid the noise "
+    "settings and layer weightings probed reach at most 0.60, and those above 0.35 break an "
+    "angle-task claim (python -m benchmarks.probe_table1, docs/calibration.md)."))
 def test_linear_model_recovers_a_at_four_dimensions(manifold_task):
     """Table I: R² for A ≥ 0.85 at D* = 4 (paper: 0.908)."""
     assert _r2_at(manifold_task, 4, "R2_A") >= 0.85
