@@ -15,7 +15,16 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_array, validate_data
 
-__all__ = ["as_image_list", "resolve_image_shape", "validate_images"]
+__all__ = [
+    "as_image_list",
+    "colour_channels",
+    "intensity_bounds",
+    "rescale_intensities",
+    "resolve_image_shape",
+    "to_float_grey",
+    "unit_rgb",
+    "validate_images",
+]
 
 
 def resolve_image_shape(image_shape, n_features):
@@ -184,7 +193,98 @@ def as_image_list(arrays, *, min_size=1, size_reason=""):
 
 def to_float_grey(images, dtype=np.float64):
     """Average colour channels (dropping alpha) and return float ``(N, H, W)``."""
-    images = np.asarray(images)
-    if images.shape[-1] == 4:
-        images = images[..., :3]
-    return images.mean(axis=-1, dtype=dtype)
+    return colour_channels(np.asarray(images)).mean(axis=-1, dtype=dtype)
+
+
+# ------------------------------------------------------------------ intensity conventions
+#
+# One mapping from stored values to intensities, used by both vectorizers, the tiler and
+# the reader: uint8 images are read as 0-255 and uint16 as 0-65535 (the full range of the
+# type); other images map a fixed ``intensity_range`` or, without one, their own min-max
+# range onto [0, 1]. Alpha is never part of the range: it carries no texture.
+
+_FULL_RANGE = {np.dtype(np.uint8): (0.0, 255.0), np.dtype(np.uint16): (0.0, 65535.0)}
+
+
+def colour_channels(images):
+    """``images`` (channels last) without an alpha channel (4 channels -> 3)."""
+    return images[..., :3] if images.shape[-1] == 4 else images
+
+
+def intensity_bounds(image, intensity_range=None):
+    """The ``(low, high)`` that :func:`rescale_intensities` maps onto [0, 1] for one image.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W, C)
+        One validated image, channels last.
+    intensity_range : tuple of float or None
+        A fixed range for float and signed-integer images; ``None`` uses the image's
+        own minimum and maximum over its colour channels (alpha excluded).
+
+    Returns
+    -------
+    bounds : tuple of float or None
+        ``None`` for a uniform image without a fixed range (it has no range to map;
+        :func:`rescale_intensities` makes it mid grey).
+    """
+    if image.dtype in _FULL_RANGE:
+        return _FULL_RANGE[image.dtype]
+    if intensity_range is not None:
+        return float(intensity_range[0]), float(intensity_range[1])
+    colours = colour_channels(image)
+    low, high = float(colours.min()), float(colours.max())
+    return (low, high) if high > low else None
+
+
+def rescale_intensities(images, low, high, *, dtype=np.float32):
+    """Map ``[low, high]`` linearly onto [0, 1]: ``(x - low) / (high - low)``.
+
+    The arithmetic is float64 whatever the input (a float32 cast before subtracting
+    ``low`` would quantise images with a large offset); where ``high - low`` or
+    ``x - low`` overflow (ranges near the float limits) every term is halved first,
+    which is exact. Entries whose ``high`` equals ``low`` become 0.5 (mid grey).
+
+    Parameters
+    ----------
+    images : ndarray
+        Any real array.
+    low, high : float or ndarray
+        Broadcast against ``images`` (per-image bounds as ``(N, 1, 1)`` arrays).
+    dtype : numpy dtype, default=np.float32
+        Output dtype.
+
+    Returns
+    -------
+    rescaled : ndarray of ``dtype``
+    """
+    values = np.asarray(images, dtype=np.float64)
+    low = np.asarray(low, dtype=np.float64)
+    high = np.asarray(high, dtype=np.float64)
+    span = high - low
+    uniform = span == 0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        rescaled = (values - low) / np.where(uniform, 1.0, span)
+        if not np.isfinite(rescaled).all():
+            rescaled = (values / 2 - low / 2) / np.where(uniform, 1.0, high / 2 - low / 2)
+        rescaled = rescaled.astype(dtype, copy=False)
+    if uniform.any():
+        rescaled[np.broadcast_to(uniform, rescaled.shape)] = 0.5
+    return rescaled
+
+
+def unit_rgb(image, bounds):
+    """One ``(H, W, C)`` image as float32 RGB in [0, 1] for a network, given its bounds.
+
+    ``bounds`` comes from :func:`intensity_bounds` (of this image, or of the whole
+    image this is a tile of, so that tiles and the whole image agree). Alpha is
+    dropped; grey is replicated to three channels.
+    """
+    colours = colour_channels(image)
+    if bounds is None:
+        unit = np.full(colours.shape, 0.5, dtype=np.float32)
+    else:
+        unit = rescale_intensities(colours, *bounds)
+    if unit.shape[-1] == 1:
+        unit = np.repeat(unit, 3, axis=-1)
+    return unit
