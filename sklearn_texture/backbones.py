@@ -55,8 +55,13 @@ __all__ = [
     "NORMALIZED_VGG19_SHA256",
     "VGG19Backbone",
     "fetch_normalized_vgg19",
+    "gram_feature_counts",
+    "layer_channels",
+    "layer_stride",
     "load_backbone",
     "minimum_image_size",
+    "receptive_field",
+    "sort_layers",
     "weights_cache_dir",
 ]
 
@@ -92,19 +97,165 @@ _IMAGENET_MEAN = (0.485, 0.456, 0.406)  # 0-1 scale, RGB order
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-def minimum_image_size(layer):
-    """Smallest image side that still reaches ``layer`` (each pooling halves it)."""
-    _check_layer_names([layer])
+# --------------------------------------------------------------------------- geometry
+
+
+def _check_layer(layer, parameter="layer"):
+    """Raise a ValueError naming the choices unless ``layer`` is a VGG-19 conv layer name."""
+    if not isinstance(layer, str) or layer not in _LAYERS:
+        raise ValueError(
+            f"Unknown VGG-19 layer {layer!r} in {parameter}; choose from "
+            f"{', '.join(LAYER_NAMES)}."
+        )
+
+
+def sort_layers(layers):
+    """Validate layer names and return them as a tuple in network order.
+
+    The one place layer lists are checked and ordered: :class:`VGG19Backbone`,
+    :func:`load_backbone` and the vectorizers use it, so that activations, layer
+    weights and feature blocks always come in the same (network) order.
+
+    Parameters
+    ----------
+    layers : str or iterable of str
+        Names from :data:`LAYER_NAMES` (``"conv1_1"`` ... ``"conv5_4"``); a single
+        string is one layer.
+
+    Returns
+    -------
+    layers : tuple of str
+        The same names, sorted by depth. Nothing is dropped.
+
+    Raises
+    ------
+    ValueError
+        If ``layers`` is empty, names an unknown layer (the message lists the
+        choices) or names a layer twice.
+    """
+    if isinstance(layers, str):
+        layers = (layers,)
+    try:
+        layers = tuple(layers)
+    except TypeError:
+        raise ValueError(
+            f"layers must be a sequence of VGG-19 layer names; got {layers!r}."
+        ) from None
+    if not layers:
+        raise ValueError("layers must name at least one VGG-19 layer.")
+    unknown = [name for name in layers if not isinstance(name, str) or name not in _LAYERS]
+    if unknown:
+        raise ValueError(
+            f"Unknown VGG-19 layer(s) {unknown} in layers; choose from {', '.join(LAYER_NAMES)}."
+        )
+    if len(set(layers)) != len(layers):
+        raise ValueError(f"layers contains duplicates: {layers}.")
+    return tuple(sorted(layers, key=LAYER_NAMES.index))
+
+
+def layer_channels(layer):
+    """Number of feature maps ``N_l`` of a VGG-19 layer (64, 128, 256, 512 or 512).
+
+    Read from the network's definition: no weights are loaded.
+
+    Parameters
+    ----------
+    layer : str
+        A name from :data:`LAYER_NAMES`.
+
+    Returns
+    -------
+    channels : int
+    """
+    _check_layer(layer)
+    return _LAYERS[layer][1]
+
+
+def gram_feature_counts(layers):
+    """Length of each layer's packed Gram block, ``N_l (N_l + 1) / 2``, without a network.
+
+    What a vectorizer's ``fit`` needs to know about the network (its output
+    size per layer) without building or downloading it.
+
+    Parameters
+    ----------
+    layers : str or iterable of str
+        Layer names; they are checked and ordered with :func:`sort_layers`.
+
+    Returns
+    -------
+    counts : dict of str to int
+        ``{layer: N_l * (N_l + 1) // 2}`` in network order (2080 for ``conv1_1``).
+    """
+    return {name: _LAYERS[name][1] * (_LAYERS[name][1] + 1) // 2
+            for name in sort_layers(layers)}
+
+
+def layer_stride(layer):
+    """Input pixels between neighbouring activations of ``layer``: ``2**(block - 1)``.
+
+    Every 2x2 pooling before the layer's block halves the activation map, so
+    ``conv1_*`` has stride 1 and ``conv5_*`` stride 16. An image side that is a
+    multiple of the stride maps onto whole activations.
+
+    Parameters
+    ----------
+    layer : str
+        A name from :data:`LAYER_NAMES`.
+
+    Returns
+    -------
+    stride : int
+    """
+    _check_layer(layer)
     block = int(layer[4])
     return 2 ** (block - 1)
 
 
-def _check_layer_names(layers):
-    unknown = [name for name in layers if name not in _LAYERS]
-    if unknown:
-        raise ValueError(
-            f"Unknown VGG-19 layer(s) {unknown}; choose from {', '.join(LAYER_NAMES)}."
-        )
+def minimum_image_size(layer):
+    """Smallest image side that still reaches ``layer``: its stride (:func:`layer_stride`).
+
+    Each pooling floors the side to half, so a side below the stride leaves no
+    activation at ``layer``.
+    """
+    return layer_stride(layer)
+
+
+def receptive_field(layer):
+    """Receptive field of a VGG-19 layer's activations (3x3 convs, 2x2 pooling).
+
+    Each 3x3 convolution (zero padding 1) widens the window by one input-pixel
+    stride on each side; each 2x2 pooling (stride 2, no padding) widens it by one
+    stride and doubles the stride. For ``conv5_1``: 3, 5 (``conv1_2``), 6 (pool),
+    10, 14, 16, 24, 32, 40, 48, 52, 68, 84, 100, 116, 124, 156 pixels: 156 (the
+    tests measure it by perturbing single input pixels of a random network).
+
+    Parameters
+    ----------
+    layer : str
+        A name from :data:`LAYER_NAMES`.
+
+    Returns
+    -------
+    size : int
+        Side of the input window one activation depends on (156 for conv5_1).
+    stride : int
+        Input pixels between neighbouring activations, :func:`layer_stride`.
+    offset : int
+        How far the window of the activation at position ``p`` starts before
+        ``stride * p``: the window is ``[stride*p - offset, stride*p - offset + size)``
+        (70 for conv5_1). Windows near the border extend into the zero padding.
+    """
+    _check_layer(layer)
+    size, stride, offset = 1, 1, 0
+    for name in LAYER_NAMES:
+        block = int(name[4])
+        if block > 1 and name.endswith("_1"):  # the pooling before this block
+            size, stride = size + stride, 2 * stride
+        size, offset = size + 2 * stride, offset + stride  # the 3x3 convolution
+        if name == layer:
+            break
+    return size, stride, offset
 
 
 @dataclass(frozen=True)
@@ -141,8 +292,7 @@ class VGG19Backbone(nn.Module):
 
     def __init__(self, layers, input_convention=IMAGENET_INPUT, pooling="avg"):
         super().__init__()
-        _check_layer_names(layers)
-        self.layers = tuple(sorted(set(layers), key=LAYER_NAMES.index))
+        self.layers = sort_layers(layers)
         self.input_convention = input_convention
         last_index = max(_LAYERS[name][0] for name in self.layers) + 1  # through its ReLU
         modules, in_channels = [], 3
@@ -519,8 +669,7 @@ def load_backbone(weights, layers, *, seed=0, device="cpu", pooling="avg"):
     unpickled estimators (e.g. on Dask workers) reuse one network instead of
     rebuilding or shipping it.
     """
-    _check_layer_names(layers)
-    layers = tuple(sorted(set(layers), key=LAYER_NAMES.index))
+    layers = sort_layers(layers)
     if weights != "random":
         seed = 0
     if weights not in ("vgg19_normalized", "vgg19_imagenet", "random"):

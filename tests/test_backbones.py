@@ -14,10 +14,16 @@ from sklearn_texture import GramTextureVectorizer, backbones
 from sklearn_texture.backbones import (
     LAYER_NAMES,
     NORMALIZED_VGG19_SHA256,
+    VGG19Backbone,
     fetch_normalized_vgg19,
+    gram_feature_counts,
+    layer_channels,
+    layer_stride,
     load_backbone,
     minimum_image_size,
     read_lasagne_pickle,
+    receptive_field,
+    sort_layers,
 )
 
 IMAGES = np.random.default_rng(0).random((2, 16, 16))
@@ -214,6 +220,88 @@ def test_minimum_image_size():
             ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1", "conv5_4")] == [
         1, 2, 4, 8, 16, 16]
     assert len(LAYER_NAMES) == 16
+
+
+# ---------------------------------------------------------------- geometry
+
+
+def test_layer_stride_and_channels_per_block():
+    for name in LAYER_NAMES:
+        block = int(name[4])
+        assert layer_stride(name) == minimum_image_size(name) == 2 ** (block - 1)
+        assert layer_channels(name) == {1: 64, 2: 128, 3: 256, 4: 512, 5: 512}[block]
+    assert gram_feature_counts(("conv3_1", "conv1_1")) == {"conv1_1": 2080, "conv3_1": 32896}
+    assert list(gram_feature_counts("conv5_1").values()) == [512 * 513 // 2]
+
+
+def test_channels_match_the_built_network():
+    network = VGG19Backbone(LAYER_NAMES)
+    activations = network(torch.zeros(1, 3, 16, 16))
+    assert [a.shape[1] for a in activations] == [layer_channels(n) for n in LAYER_NAMES]
+    assert [a.shape[-1] for a in activations] == [16 // layer_stride(n) for n in LAYER_NAMES]
+
+
+def test_sort_layers():
+    assert sort_layers(("conv5_1", "conv1_1", "conv3_2")) == ("conv1_1", "conv3_2", "conv5_1")
+    assert sort_layers(["conv2_1"]) == ("conv2_1",)
+    assert sort_layers("conv4_1") == ("conv4_1",)
+    assert sort_layers(reversed(LAYER_NAMES)) == LAYER_NAMES
+    with pytest.raises(ValueError, match=r"Unknown VGG-19 layer\(s\) \['conv9_1'\].*conv5_4"):
+        sort_layers(("conv1_1", "conv9_1"))
+    with pytest.raises(ValueError, match=r"Unknown VGG-19 layer\(s\) \[3\]"):
+        sort_layers((3,))
+    with pytest.raises(ValueError, match="duplicates"):
+        sort_layers(("conv1_1", "conv1_1"))
+    with pytest.raises(ValueError, match="at least one"):
+        sort_layers(())
+    with pytest.raises(ValueError, match="sequence of VGG-19 layer names"):
+        sort_layers(3)
+    for function in (layer_channels, layer_stride, receptive_field, minimum_image_size):
+        with pytest.raises(ValueError, match=r"Unknown VGG-19 layer 'pool1'.*conv1_1"):
+            function("pool1")
+    # the network and the loader order layers the same way
+    assert VGG19Backbone(("conv2_1", "conv1_1")).layers == ("conv1_1", "conv2_1")
+    with pytest.raises(ValueError, match="duplicates"):
+        load_backbone("random", ("conv1_1", "conv1_1"))
+
+
+def test_receptive_field_of_conv5_1():
+    assert receptive_field("conv5_1") == (156, 16, 70)
+    assert receptive_field("conv1_1") == (3, 1, 1)
+    assert receptive_field("conv5_4") == (252, 16, 118)
+
+
+def test_receptive_field_measured_by_perturbing_one_pixel():
+    """Change one input pixel: exactly the activations whose windows hold it change.
+
+    Positive weights and a positive input keep every ReLU open and let no change
+    cancel, so the set of changed activations is the whole geometric window; float64
+    keeps rounding far below the smallest real change. One row of activations (height
+    16) suffices: the geometry is the same along both axes.
+    """
+    network = VGG19Backbone(LAYER_NAMES).double()
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for module in network.features:
+            if isinstance(module, torch.nn.Conv2d):
+                fan_in = module.weight[0].numel()
+                module.weight.copy_(torch.rand(module.weight.shape, generator=generator,
+                                               dtype=torch.float64) / fan_in + 1e-3 / fan_in)
+                module.bias.zero_()
+        width, column = 16 * 24, 16 * 12 + 5
+        image = torch.rand((1, 3, 16, width), generator=generator, dtype=torch.float64) + 0.5
+        before = network(image)
+        image[0, :, 8, column] += 1.0
+        after = network(image)
+    for name, a, b in zip(LAYER_NAMES, before, after, strict=True):
+        size, stride, offset = receptive_field(name)
+        change = ((b - a).abs() > 1e-12 * a.abs().max()).any(dim=(0, 1, 2)).numpy()
+        expected = [p for p in range(width // stride)
+                    if stride * p - offset <= column < stride * p - offset + size]
+        assert expected[0] > 0 and expected[-1] < width // stride - 1, name  # inside the image
+        np.testing.assert_array_equal(np.flatnonzero(change), expected, err_msg=name)
+        # the window's width, counted in input pixels it spans
+        assert stride * (len(expected) - 1) < size <= stride * (len(expected) + 1), name
 
 
 def test_cli_weights_fetch(capsys):
