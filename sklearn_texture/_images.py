@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_array, validate_data
 
 __all__ = [
     "as_image_list",
+    "check_intensity_range",
     "colour_channels",
     "intensity_bounds",
     "rescale_intensities",
@@ -209,6 +210,30 @@ _FULL_RANGE = {np.dtype(np.uint8): (0.0, 255.0), np.dtype(np.uint16): (0.0, 6553
 def colour_channels(images):
     """``images`` (channels last) without an alpha channel (4 channels -> 3)."""
     return images[..., :3] if images.shape[-1] == 4 else images
+
+
+def check_intensity_range(intensity_range):
+    """Validate an ``intensity_range`` parameter: ``None`` or finite ``(low, high)``, low < high.
+
+    Returns
+    -------
+    intensity_range : tuple of float or None
+    """
+    if intensity_range is None:
+        return None
+    if isinstance(intensity_range, (str, bytes)) or len(intensity_range) != 2:
+        raise ValueError(f"intensity_range must be (low, high); got {intensity_range!r}.")
+    try:
+        low, high = (float(v) for v in intensity_range)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"intensity_range must be two real numbers; got {intensity_range!r}."
+        ) from None
+    if not (np.isfinite(low) and np.isfinite(high) and high > low):
+        raise ValueError(
+            f"intensity_range must be finite with high > low; got {intensity_range!r}."
+        )
+    return low, high
 
 
 def intensity_bounds(image, intensity_range=None):

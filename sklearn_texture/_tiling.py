@@ -21,12 +21,19 @@ map's ``M_l`` in :func:`~sklearn_texture.gram.scaled_texture_vectors`.
 
 import math
 
-import numpy as np
 import torch
 
-from sklearn_texture.backbones import _LAYERS, _VGG19_CONFIG
+from sklearn_texture._gram_math import gram_matrices, scaled_texture_vectors
+from sklearn_texture._images import intensity_bounds, unit_rgb
+from sklearn_texture.backbones import layer_stride, receptive_field
 
-__all__ = ["AUTO_TILE_SIZE", "AUTO_TILING_PIXELS", "receptive_field", "tile_margin"]
+__all__ = [
+    "AUTO_TILE_SIZE",
+    "AUTO_TILING_PIXELS",
+    "resolve_tile_size",
+    "tile_margin",
+    "tiled_texture_vector",
+]
 
 #: ``tile_size="auto"`` tiles images with more pixels than this (1024²) ...
 AUTO_TILING_PIXELS = 1024 * 1024
@@ -35,39 +42,13 @@ AUTO_TILING_PIXELS = 1024 * 1024
 AUTO_TILE_SIZE = 512
 
 
-def receptive_field(layer):
-    """Receptive field of a VGG-19 layer's activations (3x3 convs, 2x2 pooling).
-
-    Returns
-    -------
-    size : int
-        Side of the input window one activation depends on (164 for conv5_1).
-    stride : int
-        Input pixels between neighbouring activations, ``2^(blocks - 1)``.
-    offset : int
-        How far the window of the activation at position ``p`` starts before
-        ``stride * p``: the window is ``[stride*p - offset, stride*p - offset + size)``.
-    """
-    if layer not in _LAYERS:
-        raise ValueError(f"Unknown VGG-19 layer {layer!r}.")
-    target = _LAYERS[layer][0]
-    size, stride, offset, index = 1, 1, 0, 0
-    for entry in _VGG19_CONFIG:
-        if entry == "M":  # 2x2 pooling, stride 2, no padding
-            size, stride, index = size + stride, 2 * stride, index + 1
-        else:  # 3x3 convolution with zero padding 1
-            size, offset = size + 2 * stride, offset + stride
-            if index == target:
-                break
-            index += 2  # the conv and its ReLU
-    return size, stride, offset
-
-
 def tile_margin(layer):
     """Context (input pixels, a multiple of the pooling grid) each core needs on each side.
 
     The activations of a core ``[c0, c1)`` (``c0``, ``c1`` on the grid) depend on
-    input pixels ``[c0 - offset, c1 - stride + size - offset)``.
+    input pixels ``[c0 - offset, c1 - stride + size - offset)``, with ``size``,
+    ``stride`` and ``offset`` from :func:`sklearn_texture.backbones.receptive_field`
+    (156, 16 and 70 for conv5_1: a margin of 80 pixels).
     """
     size, stride, offset = receptive_field(layer)
     needed = max(offset, size - offset - stride)
@@ -104,9 +85,10 @@ def tiled_texture_vector(image, intensity_range, network, layer_weights, core, d
     image : ndarray of shape (H, W, C)
         One validated image, as the vectorizer received it.
     intensity_range : tuple of float or None
-        As in :class:`~sklearn_texture.GramTextureVectorizer`; ``None`` min–max
-        scales by the whole image's range, applied tile by tile so that no
-        image-sized float copy is made.
+        As in :class:`~sklearn_texture.GramTextureVectorizer`. The bounds are those
+        of the whole image (:func:`~sklearn_texture._images.intensity_bounds`, the
+        one intensity mapping the untiled path uses too), applied tile by tile so
+        that no image-sized float copy is made.
     network : VGG19Backbone
     layer_weights : sequence of float
     core : int
@@ -121,14 +103,8 @@ def tiled_texture_vector(image, intensity_range, network, layer_weights, core, d
     -------
     vector : ndarray of shape (n_features_out,), float32
     """
-    from sklearn_texture.gram import _unit_rgb, gram_matrices, scaled_texture_vectors
-
-    if intensity_range is None and image.dtype not in (np.uint8, np.uint16):
-        low, high = float(image.min()), float(image.max())
-        # A uniform image stays uniform in every tile: per-tile scaling gives mid grey.
-        intensity_range = (low, high) if high > low else None
-
-    strides = [receptive_field(name)[1] for name in network.layers]
+    bounds = intensity_bounds(image, intensity_range)
+    strides = [layer_stride(name) for name in network.layers]
     if margin is None:
         margin = tile_margin(network.layers[-1])
     height, width = image.shape[:2]
@@ -137,7 +113,7 @@ def tiled_texture_vector(image, intensity_range, network, layer_weights, core, d
     with torch.inference_mode():
         for r0, r1, cr0, cr1 in _spans(height, core, margin):
             for c0, c1, cc0, cc1 in _spans(width, core, margin):
-                tile = torch.from_numpy(_unit_rgb(image[r0:r1, c0:c1], intensity_range))
+                tile = torch.from_numpy(unit_rgb(image[r0:r1, c0:c1], bounds))
                 tile = tile.permute(2, 0, 1)[None].to(device)
                 activations = network(network.input_convention.apply(tile))
                 for index, (maps, stride) in enumerate(zip(activations, strides, strict=True)):

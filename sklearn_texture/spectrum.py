@@ -14,11 +14,11 @@ from numbers import Integral
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_feature_names_in, check_array, check_is_fitted
+from sklearn.utils.validation import check_array
 
-from ._images import to_float_grey, validate_images
+from sklearn_texture._base import TextureVectorizerBase
+from sklearn_texture._images import check_intensity_range, rescale_intensities, to_float_grey
 
 __all__ = ["PowerSpectrumVectorizer", "power_spectrum", "power_spectrum_feature_names"]
 
@@ -121,31 +121,30 @@ def _spectrum_layout(height, width, window=None, radial=False):
     return _SpectrumLayout(flat_index, weights.ravel()[flat_index], None, names)
 
 
-def _rescale_to_unit_range(images):
-    """Map each image linearly onto [-1, 1]; a constant image maps to 0."""
-    # Halving first keeps max - min and x - min finite for any finite input; it is
-    # exact in binary floating point, so the result equals 2 (x - min) / (max - min) - 1.
-    half_low = images.min(axis=(1, 2), keepdims=True) / 2
-    half_span = images.max(axis=(1, 2), keepdims=True) / 2 - half_low
-    has_range = half_span > 0
-    # The same operations in the same order as 2 ((x/2 - low/2) / span/2) - 1, in place on
-    # one new array (no full-size temporaries).
-    rescaled = images / 2
-    rescaled -= half_low
-    rescaled /= np.where(has_range, half_span, 1)
+def _rescale_to_signed_unit_range(images, intensity_range=None):
+    """Map each image linearly onto [-1, 1] (Sec. III B); a constant image maps to 0.
+
+    ``intensity_range=None`` maps each image's own range (the paper); a fixed
+    ``(low, high)`` maps that range for every image.
+    """
+    if intensity_range is None:
+        low = images.min(axis=(1, 2), keepdims=True)
+        high = images.max(axis=(1, 2), keepdims=True)
+    else:
+        low, high = intensity_range
+    rescaled = rescale_intensities(images, low, high, dtype=images.dtype)
     rescaled *= 2
     rescaled -= 1
-    rescaled[~has_range[:, 0, 0]] = 0
     return rescaled
 
 
-def _power_spectrum(images, layout):
+def _power_spectrum(images, layout, intensity_range=None, progress=None):
     """Eq. (5–7) for a validated float ``(N, H, W)`` batch and a precomputed layout."""
     n_images, height, width = images.shape
     out = np.empty((n_images, layout.n_features), dtype=images.dtype)
     chunk = max(1, _CHUNK_PIXELS // (height * width))
     for start in range(0, n_images, chunk):
-        field = _rescale_to_unit_range(images[start : start + chunk])
+        field = _rescale_to_signed_unit_range(images[start : start + chunk], intensity_range)
         amplitude = np.fft.rfft2(field)
         # Eq. (6), normalised as a periodogram: S = |FFT|^2 / (H W).
         spectrum = (amplitude.real**2 + amplitude.imag**2) / (height * width)
@@ -154,16 +153,19 @@ def _power_spectrum(images, layout):
             out[start : start + chunk] = layout.projection.T.dot(spectrum.T).T
         else:
             out[start : start + chunk] = spectrum * layout.weights
+        if progress is not None:
+            progress.update(len(field))
     return out
 
 
-def power_spectrum(images, *, window=None, radial=False):
+def power_spectrum(images, *, window=None, radial=False, intensity_range=None):
     r"""Power-spectrum texture vectors whose Euclidean distances are Eq. (7).
 
     Each image :math:`\phi` is rescaled linearly to the range [-1, 1] (a
     constant image, which has no range, maps to the zero image and hence to a
-    zero spectrum). Its power spectrum, Eq. (6), is computed with a real FFT
-    and normalised as a periodogram,
+    zero spectrum), by its own range or by a fixed ``intensity_range``. Its
+    power spectrum, Eq. (6), is computed with a real FFT and normalised as a
+    periodogram,
 
     .. math:: S(\mathbf q) = |\mathrm{FFT}[\phi](\mathbf q)|^2 / (H W),
 
@@ -200,6 +202,10 @@ def power_spectrum(images, *, window=None, radial=False):
         wavevectors is stored as :math:`\sqrt{n_b}` times its mean, so the
         Euclidean distance is Eq. (7) applied to the ring-averaged spectra
         (and never exceeds the full-spectrum distance).
+    intensity_range : tuple of float or None, default=None
+        ``None`` rescales each image by its own minimum and maximum (the paper);
+        ``(low, high)`` maps that fixed range onto [-1, 1] for every image, so that
+        contrast differences between images count.
 
     Returns
     -------
@@ -231,7 +237,7 @@ def power_spectrum(images, *, window=None, radial=False):
     if min(images.shape[1:]) < 1:
         raise ValueError(f"images must be at least 1x1 pixels; got shape {images.shape}.")
     layout = _spectrum_layout(images.shape[1], images.shape[2], window, radial)
-    return _power_spectrum(images, layout)
+    return _power_spectrum(images, layout, check_intensity_range(intensity_range))
 
 
 def power_spectrum_feature_names(image_shape, *, window=None, radial=False):
@@ -251,7 +257,7 @@ def power_spectrum_feature_names(image_shape, *, window=None, radial=False):
     return _spectrum_layout(height, width, window, radial).names.copy()
 
 
-class PowerSpectrumVectorizer(TransformerMixin, BaseEstimator):
+class PowerSpectrumVectorizer(TextureVectorizerBase):
     r"""Turn images into power-spectrum texture vectors (Eq. 5–7).
 
     A stateless transformer: :meth:`fit` only records the image shape and the
@@ -259,6 +265,8 @@ class PowerSpectrumVectorizer(TransformerMixin, BaseEstimator):
     each image independently. Euclidean distances between output rows are the
     paper's Eq. (7) distances, so ``make_pipeline(PowerSpectrumVectorizer(),
     MDS(...))`` reproduces the paper's power-spectrum embeddings.
+
+    Read more in :doc:`the user guide </user_guide>`.
 
     Parameters
     ----------
@@ -273,6 +281,11 @@ class PowerSpectrumVectorizer(TransformerMixin, BaseEstimator):
     radial : bool, default=False
         Average the spectrum over rings of equal :math:`|\mathbf q|` (isotropic
         variant); see :func:`power_spectrum`.
+    intensity_range : tuple of float or None, default=None
+        ``None`` rescales each image by its own range onto [-1, 1] (the paper,
+        Sec. III B); ``(low, high)`` maps that fixed range for every image.
+    verbose : int, default=0
+        Show a progress bar over images when positive.
 
     Attributes
     ----------
@@ -287,15 +300,23 @@ class PowerSpectrumVectorizer(TransformerMixin, BaseEstimator):
         Input column names; only set when fitted on a DataFrame with string
         column names.
 
+    See Also
+    --------
+    GramTextureVectorizer : The paper's CNN texture vectors (Eq. 1–4).
+
     Notes
     -----
-    Input may be ``(N, H, W)`` grey images of any real dtype, ``(N, H, W, C)``
-    images whose 3 colour channels are averaged (an alpha channel is dropped),
-    or flattened ``(N, H * W)`` rows with ``image_shape``. Every image is
-    rescaled to [-1, 1] before its spectrum is taken, so the output does not
-    change under affine intensity changes ``a * x + b`` (any ``a != 0``) nor
-    under circular shifts. A constant image maps to the zero vector. All
-    images of one call must have the same size.
+    Inputs are those of every texture vectorizer (see
+    :class:`~sklearn_texture.GramTextureVectorizer`): ``(N, H, W)`` grey images
+    of any real dtype, ``(N, H, W, C)`` images whose colour channels are averaged
+    to grey (the spectrum is that of a scalar field; an alpha channel is dropped),
+    flattened ``(N, H * W)`` rows with ``image_shape``, a list of images, or a
+    dask array. All images must have one size: spectra of different sizes sample
+    different wavevectors, so they are not comparable feature by feature. Every
+    image is rescaled to [-1, 1] before its spectrum is taken, so with
+    ``intensity_range=None`` the output does not change under affine intensity
+    changes ``a * x + b`` (any ``a != 0``) nor under circular shifts. A constant
+    image maps to the zero vector.
 
     Examples
     --------
@@ -313,106 +334,46 @@ class PowerSpectrumVectorizer(TransformerMixin, BaseEstimator):
         "image_shape": [None, tuple, list],
         "window": [None, Interval(Integral, 0, None, closed="left"), tuple, list],
         "radial": ["boolean"],
+        "intensity_range": [tuple, list, None],
+        "verbose": ["verbose"],
     }
 
-    def __init__(self, image_shape=None, window=None, radial=False):
+    def __init__(self, *, image_shape=None, window=None, radial=False, intensity_range=None,
+                 verbose=0):
         self.image_shape = image_shape
         self.window = window
         self.radial = radial
+        self.intensity_range = intensity_range
+        self.verbose = verbose
 
-    def _validate_grey(self, X, *, reset):
-        images = validate_images(self, X, reset=reset, image_shape=self.image_shape)
-        dtype = np.float32 if images.dtype == np.float32 else np.float64
-        return to_float_grey(images, dtype=dtype)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Record the image shape and the output layout.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_images, height, width), (n_images, height, \
-width, channels) or (n_images, height * width)
-            Training images; only their shape is used.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : PowerSpectrumVectorizer
-            The fitted vectorizer.
-        """
-        self._fit_images(self._validate_grey(X, reset=True))
-        return self
+    def _check_parameters(self):
+        check_intensity_range(self.intensity_range)
 
     def _fit_images(self, images):
-        self.image_shape_ = tuple(int(s) for s in images.shape[1:])
+        self.image_shape_ = tuple(int(s) for s in images.shape[1:3])
         self._layout = _spectrum_layout(*self.image_shape_, self.window, self.radial)
         self.n_features_out_ = self._layout.n_features
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None):
-        """Fit and transform, validating and converting the images once.
-
-        Parameters
-        ----------
-        X : array-like
-            Images, as for :meth:`fit`.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_images, n_features_out_)
-            Texture vectors; Euclidean distances between rows are Eq. (7).
-        """
-        images = self._validate_grey(X, reset=True)
-        self._fit_images(images)
-        return _power_spectrum(images, self._layout)
-
-    def transform(self, X):
-        """Compute the power-spectrum texture vector of each image.
-
-        Parameters
-        ----------
-        X : array-like
-            Images of the shape seen in :meth:`fit` (same layout options).
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_images, n_features_out_)
-            Texture vectors; Euclidean distances between rows are Eq. (7).
-        """
-        check_is_fitted(self)
-        images = self._validate_grey(X, reset=False)
-        if images.shape[1:] != self.image_shape_:
+    def _transform_images(self, images, progress):
+        if images.shape[1:3] != self.image_shape_:
             raise ValueError(
                 f"{type(self).__name__} was fitted on {self.image_shape_[0]}x"
                 f"{self.image_shape_[1]} images but transform got "
                 f"{images.shape[1]}x{images.shape[2]} images; power spectra of different "
                 "image sizes are not comparable feature by feature."
             )
-        return _power_spectrum(images, self._layout)
+        grey = to_float_grey(images, dtype=self._output_dtype(images.dtype))
+        return _power_spectrum(
+            grey, self._layout, check_intensity_range(self.intensity_range), progress
+        )
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output features: wavevectors ``power_y{qy}_x{qx}`` or rings.
+    def _output_dtype(self, input_dtype):
+        return np.float32 if input_dtype == np.float32 else np.float64
 
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Only checked for consistency with the fitted input.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            One name per output column.
-        """
-        check_is_fitted(self)
-        _check_feature_names_in(self, input_features, generate_names=False)
+    def _feature_names(self):
         return self._layout.names.copy()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
