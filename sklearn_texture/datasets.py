@@ -57,9 +57,15 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from sklearn_texture.perlin import _check_params, _fbm_grid, as_generator
+from sklearn_texture._validation import is_real_numeric
+from sklearn_texture.perlin import MAX_OCTAVES, as_generator, perlin2_fields
 
 __all__ = [
+    "MAX_DISPLACEMENT",
+    "MAX_K",
+    "MAX_NOISE_LATTICE",
+    "MAX_PIXELS",
+    "MAX_SIZE",
     "NOISE_FREQUENCY",
     "NOISE_OCTAVES",
     "NOISE_PARAMETERS",
@@ -80,6 +86,33 @@ NOISE_OCTAVES = 1
 #: The keywords that set the noise field, wherever a dataset is made.
 NOISE_PARAMETERS = ("noise_scale", "noise_frequency", "octaves")
 
+# ---- Parameter bounds, checked before anything is allocated or computed.
+#
+# The stripe phase of Eq. (9) is 2πk u·n with |u·n| <= sqrt(2) (1 + A NOISE_SCALE |h|)
+# and |h| <= 1 (Perlin fBm values lie in [-1, 1]). At the bounds below it stays under
+# 2π 1e6 sqrt(2) 1001 ≈ 8.9e9 rad, where float64 still resolves the phase to 2e-6 rad:
+# every accepted setting gives finite, meaningful images (k = 1.7e308 or A = 1e300 would
+# give NaN, or cosines of rounding noise).
+
+#: Largest image side in pixels (one float64 image of 16384² pixels is 2 GiB).
+MAX_SIZE = 2**14
+
+#: Largest total number of pixels of a dataset, ``n_images * size**2`` (64 GiB of
+#: float64 images): a sanity bound checked before any array is allocated.
+MAX_PIXELS = 2**33
+
+#: Largest scale ``k`` (stripes per image side).
+MAX_K = 1e6
+
+#: Largest noise displacement per unit fBm value, ``amplitude * noise_scale``, in
+#: image sides.
+MAX_DISPLACEMENT = 1e3
+
+#: Most lattice cells across the image side in the finest noise octave,
+#: ``noise_frequency * 2**(octaves - 1)``: float32 lattice coordinates below 2**14
+#: keep 9 fractional bits (1/512 of a cell) for Perlin's fade curves.
+MAX_NOISE_LATTICE = 2**14
+
 # Fields generated per batch: bounds the temporary memory of the grid path.
 _FIELDS_PER_BATCH = 16
 
@@ -97,24 +130,40 @@ class PerlinTextureDataset:
     Parameters
     ----------
     theta : float or array-like of shape (n_images,)
-        Stripe normal angles in radians.
+        Stripe normal angles in radians, finite.
     k : float or array-like of shape (n_images,)
-        Scale: stripes per image side (wavelength ``1/k``), > 0.
+        Scale: stripes per image side (wavelength ``1/k``), in
+        ``(0, MAX_K]``.
     amplitude : float or array-like of shape (n_images,)
-        Noise amplitude ``A`` >= 0. Scalars and length-1 sequences broadcast
+        Noise amplitude ``A`` >= 0, with ``A * noise_scale`` at most
+        :data:`MAX_DISPLACEMENT`. Scalars and length-1 sequences broadcast
         against the other parameters.
     size : int, default=128
-        Image side in pixels.
+        Image side in pixels, from 1 to :data:`MAX_SIZE`; ``n_images * size**2``
+        must not exceed :data:`MAX_PIXELS`.
     random_state : int, numpy.random.Generator, numpy.random.RandomState or None
         Seeds the noise. Image ``i`` draws its two permutation tables from the
         ``i``-th generator spawned from it, so equal seeds give identical
         images and every image gets its own noise.
     noise_scale : float, default=NOISE_SCALE
-        Displacement per unit amplitude and unit fBm value, in image sides.
+        Displacement per unit amplitude and unit fBm value, in image sides,
+        finite and >= 0.
     noise_frequency : float, default=NOISE_FREQUENCY
-        Lattice cells of the first octave across the image side, > 0.
+        Lattice cells of the first octave across the image side, > 0, with
+        ``noise_frequency * 2**(octaves - 1)`` at most
+        :data:`MAX_NOISE_LATTICE`.
     octaves : int, default=NOISE_OCTAVES
-        fBm octaves of the noise field.
+        fBm octaves of the noise field, from 1 to
+        :data:`~sklearn_texture.perlin.MAX_OCTAVES` (and see ``noise_frequency``).
+
+    Raises
+    ------
+    ValueError
+        If a parameter is not finite or lies outside its range; the message
+        names the parameter, its value and the allowed range. Every check runs
+        before any image is computed.
+    MemoryError
+        If the images do not fit in memory (the message gives their size).
 
     Attributes
     ----------
@@ -151,24 +200,26 @@ class PerlinTextureDataset:
         self.theta, self.k, self.amplitude = _broadcast_parameters(
             theta=theta, k=k, amplitude=amplitude
         )
+        size = _check_size(size)
+        _check_noise(noise_scale, noise_frequency, octaves)
         if not np.all(self.k > 0):
             raise ValueError(f"k must be > 0; got min k = {self.k.min()}.")
+        if not np.all(self.k <= MAX_K):
+            raise ValueError(
+                f"k must be > 0 and <= MAX_K = {MAX_K:g} (stripes per image side); got max k "
+                f"= {self.k.max():g}."
+            )
         if not np.all(self.amplitude >= 0):
             raise ValueError(f"amplitude must be >= 0; got min amplitude = {self.amplitude.min()}.")
-        if not isinstance(size, Integral) or isinstance(size, bool) or size < 1:
-            raise ValueError(f"size must be an integer >= 1; got {size!r}.")
-        for name, value in [("noise_scale", noise_scale), ("noise_frequency", noise_frequency)]:
-            if not isinstance(value, Real) or not np.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite real number >= 0; got {value!r}.")
-        if noise_frequency == 0:
-            raise ValueError("noise_frequency must be > 0; got 0.")
+        _check_displacement(self.amplitude.max(), noise_scale)
+        _check_total_pixels(len(self.theta), size)
         self.size = int(size)
         self.noise_scale = float(noise_scale)
         self.noise_frequency = float(noise_frequency)
         self.octaves = octaves
         self.params = np.column_stack([self.theta, self.k, self.amplitude])
         self.permutations = _permutation_tables(len(self.theta), random_state)
-        self.images = perlin_textures(
+        self.images = _render(
             self.params, self.permutations, size=self.size, noise_scale=self.noise_scale,
             noise_frequency=self.noise_frequency, octaves=octaves,
         )
@@ -186,7 +237,12 @@ class PerlinTextureDataset:
         amplitude, k : float, default=2.5, 15
             Noise amplitude ``A`` and scale ``k`` of every image.
         size, random_state, noise_scale, noise_frequency, octaves
-            As for :class:`PerlinTextureDataset`.
+            As for :class:`PerlinTextureDataset` (same ranges).
+
+        Returns
+        -------
+        dataset : PerlinTextureDataset
+            ``n_images`` textures with ``theta = arange(n_images) * pi / n_images``.
 
         Examples
         --------
@@ -197,6 +253,8 @@ class PerlinTextureDataset:
         """
         if not isinstance(n_images, Integral) or isinstance(n_images, bool) or n_images < 1:
             raise ValueError(f"n_images must be an integer >= 1; got {n_images!r}.")
+        # Before np.arange(n_images) allocates anything.
+        _check_total_pixels(n_images, _check_size(size))
         theta = np.arange(n_images) * np.pi / n_images
         return cls(theta, k, amplitude, size=size, random_state=random_state,
                    noise_scale=noise_scale, noise_frequency=noise_frequency, octaves=octaves)
@@ -216,7 +274,12 @@ class PerlinTextureDataset:
         n_levels : int, default=10
             Levels per parameter (the paper: 10, i.e. 1000 images).
         size, random_state, noise_scale, noise_frequency, octaves
-            As for :class:`PerlinTextureDataset`.
+            As for :class:`PerlinTextureDataset` (same ranges).
+
+        Returns
+        -------
+        dataset : PerlinTextureDataset
+            ``n_levels**3`` textures, ``θ`` varying fastest, then ``k``, then ``A``.
 
         Examples
         --------
@@ -227,6 +290,8 @@ class PerlinTextureDataset:
         """
         if not isinstance(n_levels, Integral) or isinstance(n_levels, bool) or n_levels < 1:
             raise ValueError(f"n_levels must be an integer >= 1; got {n_levels!r}.")
+        # Before the n_levels³ grid is allocated.
+        _check_total_pixels(n_levels**3, _check_size(size), what=f"n_levels**3 = {n_levels**3}")
         steps = np.arange(n_levels) / n_levels
         amplitude, k, theta = np.meshgrid(
             0.5 + 1.5 * steps, 5 + 10 * steps, np.pi * steps, indexing="ij"
@@ -243,21 +308,29 @@ class PerlinTextureDataset:
         return self.images[index]
 
 
-def perlin_textures(params, permutations, *, size, noise_scale, noise_frequency, octaves):
-    """Render Eq. (9) for each row ``(θ, k, A)`` of ``params``.
+def _render(params, permutations, *, size, noise_scale, noise_frequency, octaves):
+    """Render Eq. (9) for each row ``(θ, k, A)`` of ``params`` (already validated).
 
     ``permutations`` (N, 2, 256) seeds the x and y noise components of each
     image. Returns (N, size, size) float64.
     """
-    fbm = _check_params(octaves, 0.5, 2.0, 1024, 1024, 0)
     positions = np.arange(size) / size
-    lattice = (positions * noise_frequency).astype(np.float32)
-    images = np.empty((len(params), size, size))
+    lattice = positions * noise_frequency
+    try:
+        images = np.empty((len(params), size, size))
+    except MemoryError:
+        gib = len(params) * size * size * 8 / 2**30
+        raise MemoryError(
+            f"{len(params)} images of {size}x{size} pixels need {gib:.3g} GiB of float64; "
+            "use fewer images or a smaller size."
+        ) from None
     per_batch = max(1, _FIELDS_PER_BATCH // 2)
     for start in range(0, len(params), per_batch):
         stop = min(start + per_batch, len(params))
-        tables = permutations[start:stop].reshape(-1, 256).astype(np.intp)
-        fields = _fbm_grid(lattice, lattice, tables, fbm).reshape(stop - start, 2, size, size)
+        tables = permutations[start:stop].reshape(-1, 256)
+        fields = perlin2_fields(lattice, lattice, tables, octaves=octaves).reshape(
+            stop - start, 2, size, size
+        )
         theta, k, amplitude = (p[:, None, None] for p in params[start:stop].T)
         displacement = amplitude * noise_scale
         # u · n_θ with u = r + A h(r); r = (column, row) / size.
@@ -268,10 +341,84 @@ def perlin_textures(params, permutations, *, size, noise_scale, noise_frequency,
     return images
 
 
+def _check_size(size):
+    if (
+        not isinstance(size, Integral)
+        or isinstance(size, bool)
+        or not 1 <= size <= MAX_SIZE
+    ):
+        raise ValueError(
+            f"size must be an integer >= 1 and <= MAX_SIZE = {MAX_SIZE}; got {size!r}."
+        )
+    return int(size)
+
+
+def _check_total_pixels(n_images, size, what=None):
+    pixels = int(n_images) * size * size
+    if pixels > MAX_PIXELS:
+        what = what or f"n_images = {n_images}"
+        raise ValueError(
+            f"{what} images of {size}x{size} pixels make {pixels:.3g} pixels; at most MAX_PIXELS = "
+            f"2**33 = {MAX_PIXELS:.3g} ({MAX_PIXELS * 8 / 2**30:g} GiB of float64) are "
+            "allowed: use fewer images or a smaller size."
+        )
+
+
+def _check_noise(noise_scale, noise_frequency, octaves):
+    """Finite, in-range noise keywords; the finest octave within MAX_NOISE_LATTICE."""
+    for name, value in [("noise_scale", noise_scale), ("noise_frequency", noise_frequency)]:
+        if (
+            not isinstance(value, Real)
+            or isinstance(value, bool)
+            or not np.isfinite(value)
+            or value < 0
+        ):
+            raise ValueError(f"{name} must be a finite real number >= 0; got {value!r}.")
+    if (
+        not isinstance(octaves, Integral)
+        or isinstance(octaves, bool)
+        or not 1 <= octaves <= MAX_OCTAVES
+    ):
+        raise ValueError(
+            f"octaves must be an integer >= 1 and <= MAX_OCTAVES = {MAX_OCTAVES}; "
+            f"got {octaves!r}."
+        )
+    if noise_frequency == 0:
+        raise ValueError("noise_frequency must be > 0; got 0.")
+    finest = float(noise_frequency) * 2.0 ** (int(octaves) - 1)
+    if finest > MAX_NOISE_LATTICE:
+        most_octaves = int(np.floor(np.log2(MAX_NOISE_LATTICE / noise_frequency))) + 1
+        octave_range = (
+            f"with noise_frequency = {noise_frequency!r}, octaves must be <= {most_octaves}"
+            if most_octaves >= 1
+            else f"no octave count fits noise_frequency > {MAX_NOISE_LATTICE}"
+        )
+        raise ValueError(
+            f"noise_frequency * 2**(octaves - 1) (lattice cells across the image in the finest "
+            f"octave) must be <= MAX_NOISE_LATTICE = {MAX_NOISE_LATTICE}; got noise_frequency "
+            f"= {noise_frequency!r} with octaves = {octaves!r} ({finest:.3g} cells): with "
+            f"octaves = {octaves!r}, noise_frequency must lie in "
+            f"(0, {MAX_NOISE_LATTICE / 2.0 ** (octaves - 1):g}]; {octave_range}."
+        )
+
+
+def _check_displacement(amplitude, noise_scale):
+    """``amplitude * noise_scale`` (largest amplitude) within MAX_DISPLACEMENT."""
+    with np.errstate(over="ignore"):
+        displacement = float(amplitude) * float(noise_scale)
+    if displacement > MAX_DISPLACEMENT:
+        raise ValueError(
+            f"amplitude must be >= 0 and amplitude * noise_scale (the noise displacement, in "
+            f"image sides) <= MAX_DISPLACEMENT = {MAX_DISPLACEMENT:g}; got amplitude = "
+            f"{float(amplitude):g} with noise_scale = {float(noise_scale):g}, so amplitude must "
+            f"lie in [0, {MAX_DISPLACEMENT / noise_scale:.6g}]."
+        )
+
+
 def _broadcast_parameters(**parameters):
     arrays = {}
     for name, value in parameters.items():
-        array = np.asarray(value, dtype=float) if _is_real(value) else None
+        array = np.asarray(value, dtype=float) if is_real_numeric(value) else None
         if array is None or array.ndim > 1:
             raise ValueError(
                 f"{name} must be a real number or a 1-D sequence of real numbers; got {value!r}."
@@ -291,14 +438,6 @@ def _broadcast_parameters(**parameters):
         raise ValueError(f"{empty} is empty; at least one image is needed.")
     n_images = max(a.size for a in arrays.values())
     return [np.broadcast_to(a, (n_images,)).copy() for a in arrays.values()]
-
-
-def _is_real(value):
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError):
-        return False
-    return array.dtype.kind in "biuf"
 
 
 def _permutation_tables(n_images, random_state):

@@ -20,6 +20,13 @@ Two evaluation paths share the arithmetic:
 Independent noise fields come from independent permutation tables:
 :func:`permutation_table` draws one from a seed and ``permutation=`` uses it
 (``noise``'s ``base`` offsets only shift the hash and give closely related fields).
+:func:`perlin2_fields` evaluates one grid for a whole stack of tables at once
+(what :class:`~sklearn_texture.datasets.PerlinTextureDataset` uses).
+
+Every parameter is checked before any work: ``octaves`` is at most
+:data:`MAX_OCTAVES`, the octaves' float32 frequencies, amplitudes and periods
+must stay finite and non-zero, and coordinates times the highest frequency
+must stay below ``2**30`` (the C code's int lattice indices).
 
 References
 ----------
@@ -31,7 +38,24 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["REFERENCE_PERMUTATION", "perlin2", "permutation_table"]
+from sklearn_texture._validation import check_real_numeric
+
+__all__ = [
+    "MAX_OCTAVES",
+    "REFERENCE_PERMUTATION",
+    "as_generator",
+    "perlin2",
+    "perlin2_fields",
+    "permutation_table",
+]
+
+#: The most fBm octaves :func:`perlin2` accepts. Float32 coordinates carry 24
+#: significant bits: with the default lacunarity 2, octave 25 has frequency
+#: 2**24 and its lattice coordinate ``x * 2**24`` keeps no fractional bits for
+#: any ``|x| >= 1``, so further octaves add nothing there; 32 leaves room for
+#: smaller coordinates and lacunarities, and bounds the work (one pass over the
+#: points per octave) before anything is computed.
+MAX_OCTAVES = 32
 
 # Perlin's reference permutation of 0..255 (the table ``noise`` uses).
 REFERENCE_PERMUTATION = np.array(
@@ -90,6 +114,28 @@ def as_generator(random_state):
     Integers, ``None``, ``SeedSequence`` and Generators go through
     :func:`numpy.random.default_rng`; a legacy ``RandomState`` seeds a new
     Generator from its stream, so it is advanced as sklearn users expect.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.Generator, numpy.random.SeedSequence or \
+numpy.random.RandomState
+        ``None`` draws fresh entropy; an integer must lie in ``[0, 2**128)``.
+
+    Returns
+    -------
+    generator : numpy.random.Generator
+        A Generator seeded from (or, for a Generator, equal to) ``random_state``.
+
+    Raises
+    ------
+    ValueError
+        If ``random_state`` is a negative or too large integer, or of another type.
+
+    Examples
+    --------
+    >>> from sklearn_texture.perlin import as_generator
+    >>> int(as_generator(0).integers(10)) == int(as_generator(0).integers(10))
+    True
     """
     if isinstance(random_state, np.random.RandomState):
         return np.random.default_rng(random_state.randint(0, 2**32, size=4, dtype=np.uint64))
@@ -141,13 +187,16 @@ def perlin2(
         each other; with ``grid=True`` they are 1-D column (``x``, length W)
         and row (``y``, length H) coordinates.
     octaves : int, default=1
-        Number of fBm octaves, at least 1.
+        Number of fBm octaves, from 1 to :data:`MAX_OCTAVES`.
     persistence : float, default=0.5
-        Amplitude ratio of successive octaves.
+        Amplitude ratio of successive octaves, finite; the float32 amplitudes
+        ``persistence**o`` must stay finite and sum to a non-zero value.
     lacunarity : float, default=2.0
-        Frequency ratio of successive octaves, > 0.
+        Frequency ratio of successive octaves, > 0; the float32 frequencies
+        ``lacunarity**o`` must stay finite and non-zero.
     repeatx, repeaty : float, default=1024
-        Period of the first octave along x and y, > 0.
+        Period of the first octave along x and y, > 0 and finite; the octaves'
+        periods ``repeat * lacunarity**o`` must stay finite and non-zero.
     base : int, default=0
         Offset added to the lattice indices before hashing. ``noise.pnoise2``
         reads past its 512-entry table for ``base >= 2`` (undefined behaviour
@@ -183,20 +232,110 @@ def perlin2(
     x = _check_coordinates(x, "x", params)
     y = _check_coordinates(y, "y", params)
     if grid:
-        if x.ndim != 1 or y.ndim != 1:
-            raise ValueError(
-                "grid=True needs 1-D x (columns) and y (rows); "
-                f"got shapes {x.shape} and {y.shape}."
-            )
+        _check_grid_axes(x, y)
         return _fbm_grid(x, y, table[np.newaxis], params)[0]
     x, y = np.broadcast_arrays(x, y)
     return _fbm_points(x, y, table, params)[()]
 
 
+def perlin2_fields(
+    x,
+    y,
+    permutations,
+    *,
+    octaves=1,
+    persistence=0.5,
+    lacunarity=2.0,
+    repeatx=1024,
+    repeaty=1024,
+    base=0,
+):
+    """Several independent noise fields on one grid, one per permutation table.
+
+    The same fBm as :func:`perlin2` with ``grid=True``,
+
+    .. math::
+
+        \\mathrm{out}[b, r, c] = \\mathrm{fbm}_b(x_c, y_r),
+
+    where field ``b`` hashes the lattice with ``permutations[b]``. The
+    per-row, per-column and per-octave work is shared by all the fields, so a
+    stack costs much less than one :func:`perlin2` call per table.
+
+    Parameters
+    ----------
+    x : array-like of float, shape (W,)
+        Column coordinates in lattice units.
+    y : array-like of float, shape (H,)
+        Row coordinates in lattice units.
+    permutations : array-like of int, shape (B, 256)
+        One permutation of 0..255 per field (see :func:`permutation_table`).
+    octaves : int, default=1
+        Number of fBm octaves, from 1 to :data:`MAX_OCTAVES`.
+    persistence : float, default=0.5
+        Amplitude ratio of successive octaves (as for :func:`perlin2`).
+    lacunarity : float, default=2.0
+        Frequency ratio of successive octaves, > 0 (as for :func:`perlin2`).
+    repeatx, repeaty : float, default=1024
+        Period of the first octave along x and y, > 0 (as for :func:`perlin2`).
+    base : int, default=0
+        Offset added to the lattice indices before hashing, modulo 256.
+
+    Returns
+    -------
+    fields : ndarray of shape (B, H, W), float32
+        ``fields[b] == perlin2(x, y, grid=True, permutation=permutations[b], ...)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_texture.perlin import perlin2, perlin2_fields, permutation_table
+    >>> tables = np.stack([permutation_table(0), permutation_table(1)])
+    >>> xs, ys = np.linspace(0, 3, 7), np.linspace(0, 2, 5)
+    >>> fields = perlin2_fields(xs, ys, tables, octaves=2)
+    >>> fields.shape
+    (2, 5, 7)
+    >>> bool((fields[1] == perlin2(xs, ys, grid=True, octaves=2, permutation=tables[1])).all())
+    True
+    """
+    params = _check_params(octaves, persistence, lacunarity, repeatx, repeaty, base)
+    tables = np.asarray(permutations)
+    if tables.ndim != 2 or tables.shape[1] != 256:
+        raise ValueError(
+            "permutations must be a (B, 256) stack of permutation tables; got an array of "
+            f"shape {tables.shape}."
+        )
+    tables = np.array([_check_permutation(table) for table in tables], dtype=np.intp)
+    tables = tables.reshape(-1, 256)
+    x = _check_coordinates(x, "x", params)
+    y = _check_coordinates(y, "y", params)
+    _check_grid_axes(x, y)
+    return _fbm_grid(x, y, tables, params)
+
+
+def _check_grid_axes(x, y):
+    if x.ndim != 1 or y.ndim != 1:
+        raise ValueError(
+            "grid=True needs 1-D x (columns) and y (rows); "
+            f"got shapes {x.shape} and {y.shape}."
+        )
+
+
 def _check_params(octaves, persistence, lacunarity, repeatx, repeaty, base):
-    """Validate the fBm parameters; return the per-octave float32 factors."""
-    if not isinstance(octaves, Integral) or isinstance(octaves, bool) or octaves < 1:
-        raise ValueError(f"octaves must be an integer >= 1; got {octaves!r}.")
+    """Validate the fBm parameters; return the per-octave float32 factors.
+
+    ``octaves`` is bounded before the per-octave lists are built, so a huge
+    value fails at once instead of allocating until memory runs out.
+    """
+    if (
+        not isinstance(octaves, Integral)
+        or isinstance(octaves, bool)
+        or not 1 <= octaves <= MAX_OCTAVES
+    ):
+        raise ValueError(
+            f"octaves must be an integer >= 1 and <= MAX_OCTAVES = {MAX_OCTAVES}; "
+            f"got {octaves!r}."
+        )
     if not isinstance(base, Integral) or isinstance(base, bool):
         raise ValueError(f"base must be an integer; got {base!r}.")
     for name, value in [
@@ -233,7 +372,9 @@ def _check_params(octaves, persistence, lacunarity, repeatx, repeaty, base):
         )
     return {
         "freqs": freqs, "amps": amps, "amp_sum": amp_sum, "repeats": repeats,
-        "base": int(base),
+        # Lookups wrap modulo 256, so base and base % 256 are the same field (and a
+        # huge Python int never meets the int64 lattice indices).
+        "base": int(base) % 256,
     }
 
 
@@ -255,9 +396,7 @@ def _check_permutation(permutation):
 
 
 def _check_coordinates(values, name, params):
-    values = np.asarray(values)
-    if values.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be real numbers; got dtype {values.dtype}.")
+    values = check_real_numeric(values, name)
     # pnoise2 parses its arguments as C floats.
     values = values.astype(np.float32)
     if not np.isfinite(values).all():
@@ -368,7 +507,7 @@ def _fbm_grid(xs, ys, tables, params):
     ``tables`` (B, 256) holds one permutation per field. Returns (B, H, W)
     float32 with ``out[b, r, c] == pnoise2(xs[c], ys[r])`` hashed by ``tables[b]``.
     """
-    if xs.size == 0 or ys.size == 0:
+    if xs.size == 0 or ys.size == 0 or tables.shape[0] == 0:
         return np.zeros((tables.shape[0], ys.size, xs.size), dtype=np.float32)
     # Sorted coordinates put each lattice cell's columns and rows in runs.
     col_order, row_order = np.argsort(xs, kind="stable"), np.argsort(ys, kind="stable")

@@ -7,10 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sklearn_texture.perlin import (
+    MAX_OCTAVES,
     REFERENCE_PERMUTATION,
-    _check_params,
-    _fbm_grid,
     perlin2,
+    perlin2_fields,
     permutation_table,
 )
 
@@ -103,22 +103,50 @@ def test_grid_equals_scattered_points_for_any_table(xs, ys, seed, octaves, base)
     np.testing.assert_array_equal(grid, scattered)
 
 
-@given(seeds=st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=5))
-def test_grid_of_many_tables_equals_one_table_at_a_time(seeds):
+@given(seeds=st.lists(st.integers(0, 2**32 - 1), min_size=0, max_size=5),
+       base=st.integers(-300, 300))
+def test_grid_of_many_tables_equals_one_table_at_a_time(seeds, base):
     xs = np.linspace(0, 4, 23, dtype=np.float32)
     ys = np.linspace(-1, 2, 9, dtype=np.float32)
-    tables = np.stack([permutation_table(seed) for seed in seeds])
-    stacked = _fbm_grid(xs, ys, tables, _check_params(4, 0.5, 2.0, 1024, 1024, 0))
+    tables = np.array([permutation_table(seed) for seed in seeds], dtype=np.intp).reshape(-1, 256)
+    stacked = perlin2_fields(xs, ys, tables, octaves=4, base=base)
+    assert stacked.shape == (len(seeds), 9, 23) and stacked.dtype == np.float32
     for table, field in zip(tables, stacked, strict=True):
         np.testing.assert_array_equal(
-            field, perlin2(xs, ys, grid=True, octaves=4, permutation=table)
+            field, perlin2(xs, ys, grid=True, octaves=4, base=base, permutation=table)
         )
+
+
+@pytest.mark.parametrize(
+    ("permutations", "message"),
+    [
+        (np.arange(256), "permutations must be a \\(B, 256\\) stack"),
+        (np.zeros((2, 255), dtype=int), "permutations must be a \\(B, 256\\) stack"),
+        (np.zeros((1, 256), dtype=int), "permutation must be a permutation"),
+    ],
+)
+def test_perlin2_fields_checks_its_tables(permutations, message):
+    with pytest.raises(ValueError, match=message):
+        perlin2_fields([0.5], [0.5], permutations)
 
 
 @given(x=coordinates, y=coordinates, base=st.integers(-1000, 1000))
 def test_base_wraps_modulo_256(x, y, base):
     assert perlin2(x, y, octaves=2, base=base) == perlin2(x, y, octaves=2, base=base % 256)
     assert perlin2(x, y, octaves=2, base=base) == perlin2(x, y, octaves=2, base=base + 256)
+
+
+def test_any_integer_base_works():
+    """A base beyond int64 is the field of base % 256 (no overflow in the lattice sums)."""
+    assert perlin2(0.5, 0.25, base=10**100) == perlin2(0.5, 0.25, base=10**100 % 256)
+
+
+def test_octaves_are_bounded_before_any_work():
+    """octaves=10**9 used to build per-octave lists until memory ran out."""
+    assert np.isfinite(perlin2(0.3, 0.2, octaves=MAX_OCTAVES))  # 0.3 * 2**31 < 2**30
+    for call in (perlin2, lambda x, y, **kw: perlin2_fields(x, y, [permutation_table(0)], **kw)):
+        with pytest.raises(ValueError, match="octaves must be an integer >= 1 and <= MAX_OC"):
+            call([0.5], [0.5], octaves=10**9)
 
 
 def test_default_table_is_perlins_reference_permutation():
@@ -172,6 +200,7 @@ def test_output_shapes_and_dtype():
     [
         ({"octaves": 0}, "octaves"),
         ({"octaves": 2.0}, "octaves"),
+        ({"octaves": MAX_OCTAVES + 1}, "octaves must be an integer >= 1 and <= MAX_OCTAVES"),
         ({"lacunarity": 0.0}, "lacunarity"),
         ({"lacunarity": float("nan")}, "lacunarity"),
         ({"repeatx": 0}, "repeatx"),
