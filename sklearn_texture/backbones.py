@@ -31,16 +31,20 @@ a path
     (``.pkl``, through the restricted unpickler).
 """
 
+import collections
 import contextlib
-import functools
 import hashlib
 import io
+import json
 import os
 import pickle
 import re
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import zipfile
 from dataclasses import dataclass
 from importlib import metadata
@@ -52,8 +56,10 @@ from torch import nn
 
 __all__ = [
     "LAYER_NAMES",
+    "NETWORK_CACHE_SIZE",
     "NORMALIZED_VGG19_SHA256",
     "VGG19Backbone",
+    "clear_cache",
     "fetch_normalized_vgg19",
     "gram_feature_counts",
     "layer_channels",
@@ -549,16 +555,21 @@ def _verify_cached(path):
     return _sha256(path.read_bytes()) == checksum.read_text().strip()
 
 
-def _read_safetensors(path):
-    from safetensors import safe_open
+def _parse_safetensors(data, source):
+    """Tensors and metadata of safetensors bytes ``data`` (from the file ``source``)."""
+    from safetensors.torch import load
 
     try:
-        with safe_open(str(path), framework="pt") as handle:
-            state_dict = {key: handle.get_tensor(key) for key in handle.keys()}
-            meta = handle.metadata() or {}
+        state_dict = load(data)
+        (length,) = struct.unpack("<Q", data[:8])
+        meta = json.loads(data[8:8 + length]).get("__metadata__") or {}
     except Exception as error:
-        raise ValueError(f"{path} is not a readable safetensors file ({error}).") from None
+        raise ValueError(f"{source} is not a readable safetensors file ({error}).") from None
     return state_dict, meta
+
+
+def _read_safetensors(path):
+    return _parse_safetensors(path.read_bytes(), path)
 
 
 def _normalized_vgg19(layers, pooling):
@@ -615,26 +626,21 @@ def _torch_load_reason(error):
     return lines[0].split(". ")[0]
 
 
-def _file_vgg19(layers, path, pooling):
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"weights file {path} does not exist (weights must be 'vgg19_normalized', "
-            "'vgg19_imagenet', 'random' or the path of a weights file)."
-        )
+def _file_vgg19(layers, path, data, pooling):
+    """Build the network from ``data``, the bytes of the weights file ``path``."""
     suffix = path.suffix.lower()
     if suffix == ".pkl":
-        state_dict, mean = read_lasagne_pickle(path.read_bytes(), str(path))
+        state_dict, mean = read_lasagne_pickle(data, str(path))
         convention = InputConvention(255.0, mean, (1.0, 1.0, 1.0), bgr=True)
     elif suffix == ".safetensors":
-        state_dict, meta = _read_safetensors(path)
+        state_dict, meta = _parse_safetensors(data, path)
         convention = IMAGENET_INPUT
         if "mean_bgr" in meta:
             mean = tuple(float(m) for m in meta["mean_bgr"].split(","))
             convention = InputConvention(255.0, mean, (1.0, 1.0, 1.0), bgr=True)
     else:
         try:
-            state_dict = torch.load(path, map_location="cpu", weights_only=True)
+            state_dict = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
         except Exception as error:
             raise ValueError(
                 f"{path} is not a torch state dict loadable with weights_only=True "
@@ -648,32 +654,204 @@ def _file_vgg19(layers, path, pooling):
     return network
 
 
-@functools.lru_cache(maxsize=8)
-def _cached_backbone(weights, layers, seed, device, pooling):
-    if weights == "vgg19_normalized":
-        network = _normalized_vgg19(layers, pooling)
-    elif weights == "vgg19_imagenet":
-        network = _imagenet_vgg19(layers, pooling)
-    elif weights == "random":
-        network = _random_vgg19(layers, seed, pooling)
-    else:
-        network = _file_vgg19(layers, weights, pooling)
-    network.requires_grad_(False)
-    return network.eval().to(device)
+# --------------------------------------------------------------------------- network cache
+
+#: How many networks :func:`load_backbone` keeps per process (least recently used
+#: goes first). A network through ``conv5_1`` holds 10.6 M parameters (42 MiB of
+#: float32); four cover the usual mix of weights, layer sets and devices.
+NETWORK_CACHE_SIZE = 4
+
+_CacheInfo = collections.namedtuple("CacheInfo", ["hits", "misses", "maxsize", "currsize"])
+
+
+class _NetworkCache:
+    """A bounded, thread-safe LRU map from a network's content key to the network.
+
+    ``cache_info``/``cache_clear`` mirror :func:`functools.lru_cache` so that the
+    counts can be read the same way.
+    """
+
+    def __init__(self, maxsize):
+        self.maxsize = maxsize
+        self._entries = collections.OrderedDict()
+        self._lock = threading.RLock()
+        self._hits = self._misses = 0
+
+    def lookup(self, key):
+        with self._lock:
+            network = self._entries.get(key)
+            if network is not None:
+                self._entries.move_to_end(key)
+                self._hits += 1
+            return network
+
+    def get_or_build(self, key, build):
+        # The lock is held while building so that concurrent threads build one network.
+        with self._lock:
+            network = self.lookup(key)
+            if network is None:
+                self._misses += 1
+                network = build()
+                self._entries[key] = network
+                while len(self._entries) > self.maxsize:
+                    self._entries.popitem(last=False)
+            return network
+
+    def cache_info(self):
+        with self._lock:
+            return _CacheInfo(self._hits, self._misses, self.maxsize, len(self._entries))
+
+    def cache_clear(self):
+        with self._lock:
+            self._entries.clear()
+            self._hits = self._misses = 0
+
+
+_NETWORKS = _NetworkCache(NETWORK_CACHE_SIZE)
+# The name under which tests (and lru_cache users) know the cache's counts and clearing.
+_cached_backbone = _NETWORKS
+
+# A weights file's sha256 is re-read only when its stat signature changes. A signature
+# is trusted only once the file is older than the file system's timestamp granularity
+# (2 s covers FAT; ext4, XFS, APFS and NTFS are finer), as git does for its index, so
+# that a rewrite within one timestamp tick is still seen.
+_DIGESTS = collections.OrderedDict()
+_DIGESTS_SIZE = 64
+_RACY_NS = 2_000_000_000
+_DIGESTS_LOCK = threading.Lock()
+
+
+def _stat_signature(path):
+    info = path.stat()
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _memoized_digest(path):
+    """The remembered sha256 of ``path`` if its signature is unchanged and settled, or None."""
+    now = time.time_ns()
+    signature = _stat_signature(path)
+    with _DIGESTS_LOCK:
+        memo = _DIGESTS.get(path)
+    if memo is None or memo[0] != signature:
+        return None
+    recorded_ns = memo[2]
+    if recorded_ns - max(signature[3], signature[4]) <= _RACY_NS or now < recorded_ns:
+        return None
+    return memo[1]
+
+
+def _read_and_digest(path):
+    """Read ``path`` once; return its bytes and sha256, and remember the digest."""
+    recorded_ns = time.time_ns()
+    signature = _stat_signature(path)  # before reading: a write during the read changes it
+    data = path.read_bytes()
+    digest = _sha256(data)
+    with _DIGESTS_LOCK:
+        _DIGESTS[path] = (signature, digest, recorded_ns)
+        _DIGESTS.move_to_end(path)
+        while len(_DIGESTS) > _DIGESTS_SIZE:
+            _DIGESTS.popitem(last=False)
+    return data, digest
+
+
+def clear_cache():
+    """Forget every network :func:`load_backbone` keeps, and the remembered file checksums.
+
+    Networks are cached per process (at most :data:`NETWORK_CACHE_SIZE`, least
+    recently used first out), keyed on their content: the name of a built-in
+    network (``"vgg19_normalized"`` is checked against its pinned checksum when
+    built), the seed of a random one, the SHA-256 of a weights file (so an
+    overwritten file gives a new network), and the layers, device and pooling.
+    Clearing releases their memory, on a GPU too (CUDA's cached blocks are returned
+    to the device). Re-exported as ``sklearn_texture.clear_cache``.
+    """
+    _NETWORKS.cache_clear()
+    with _DIGESTS_LOCK:
+        _DIGESTS.clear()
+    if torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
+
+
+_BUILT_IN = ("vgg19_normalized", "vgg19_imagenet", "random")
+
+
+def _weights_path(weights):
+    """The file a ``weights`` value names (checked), or None for a built-in name."""
+    if isinstance(weights, str) and weights in _BUILT_IN:
+        return None
+    if not isinstance(weights, (str, os.PathLike)) or not str(os.fspath(weights)).strip():
+        raise ValueError(
+            f"weights must be a built-in name ({', '.join(repr(n) for n in _BUILT_IN)}) "
+            f"or the path of a weights file; got {weights!r}."
+        )
+    path = Path(os.fspath(weights)).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(
+            f"weights file {path} does not exist (weights must be 'vgg19_normalized', "
+            "'vgg19_imagenet', 'random' or the path of a weights file)."
+        )
+    if not path.is_file():
+        raise ValueError(f"weights {path} is not a file (weights must name a weights file).")
+    return path.resolve()
 
 
 def load_backbone(weights, layers, *, seed=0, device="cpu", pooling="avg"):
     """Return an eval-mode :class:`VGG19Backbone` for ``weights``, built once per process.
 
-    Networks are cached per (weights, layers, seed, device), so repeated fits and
-    unpickled estimators (e.g. on Dask workers) reuse one network instead of
-    rebuilding or shipping it.
+    Networks are kept in a bounded per-process cache keyed on their content (see
+    :func:`clear_cache`), so repeated fits and unpickled estimators (e.g. on Dask
+    workers) reuse one network instead of rebuilding or shipping it, and a weights
+    file that changes on disk gives a new network.
+
+    Parameters
+    ----------
+    weights : str or path-like
+        ``"vgg19_normalized"``, ``"vgg19_imagenet"``, ``"random"`` or the path of a
+        weights file (see the module documentation).
+    layers : iterable of str
+        Layers whose activations ``forward`` returns (:func:`sort_layers`).
+    seed : int, default=0
+        Seed of the ``"random"`` weights; ignored for the others.
+    device : str or torch.device, default="cpu"
+        Where the network lives.
+    pooling : {"avg", "max"}, default="avg"
+
+    Returns
+    -------
+    network : VGG19Backbone
+        Shared: do not modify it in place.
     """
     layers = sort_layers(layers)
-    if weights != "random":
-        seed = 0
-    if weights not in ("vgg19_normalized", "vgg19_imagenet", "random"):
-        weights = str(Path(weights).expanduser().resolve())
     if pooling not in ("avg", "max"):
         raise ValueError(f"pooling must be 'avg' or 'max'; got {pooling!r}.")
-    return _cached_backbone(weights, layers, int(seed), str(torch.device(device)), pooling)
+    device = str(torch.device(device))
+    path = _weights_path(weights)
+    if path is None:
+        seed = int(seed) if weights == "random" else 0
+        key = (weights, seed, layers, device, pooling)
+
+        def build():
+            if weights == "vgg19_normalized":
+                return _normalized_vgg19(layers, pooling)
+            if weights == "vgg19_imagenet":
+                return _imagenet_vgg19(layers, pooling)
+            return _random_vgg19(layers, seed, pooling)
+
+        return _NETWORKS.get_or_build(key, lambda: _ready(build(), device))
+
+    def file_key(digest):
+        return ("file", path.suffix.lower(), digest, layers, device, pooling)
+
+    digest = _memoized_digest(path)
+    network = None if digest is None else _NETWORKS.lookup(file_key(digest))
+    if network is not None:
+        return network
+    data, digest = _read_and_digest(path)  # the bytes the network is built from
+    return _NETWORKS.get_or_build(
+        file_key(digest), lambda: _ready(_file_vgg19(layers, path, data, pooling), device)
+    )
+
+
+def _ready(network, device):
+    network.requires_grad_(False)
+    return network.eval().to(device)

