@@ -181,5 +181,5 @@ class TextureVectorizerBase(TransformerMixin, BaseEstimator):
 
         return tqdm(
             total=total, disable=not self.verbose, unit="image",
-            desc=type(self).__name__, leave=False,
+            desc=type(self).__name__,
         )

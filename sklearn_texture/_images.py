@@ -286,9 +286,9 @@ def rescale_intensities(images, low, high, *, dtype=np.float32):
     values = np.asarray(images, dtype=np.float64)
     low = np.asarray(low, dtype=np.float64)
     high = np.asarray(high, dtype=np.float64)
-    span = high - low
-    uniform = span == 0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        span = high - low
+        uniform = span == 0
         rescaled = (values - low) / np.where(uniform, 1.0, span)
         if not np.isfinite(rescaled).all():
             rescaled = (values / 2 - low / 2) / np.where(uniform, 1.0, high / 2 - low / 2)
