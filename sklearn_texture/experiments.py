@@ -60,9 +60,25 @@ def method_distances(images, method, *, weights="vgg19_normalized", device="auto
                      random_state=0, layer_weights=None):
     """Texture distances between images: Eq. 4 (``"cnn"``) or Eq. 7 (``"ps"``).
 
-    ``weights``, ``device``, ``random_state`` and ``layer_weights`` (``w_l`` of
-    Eq. 3; ``None``: equal, the paper) configure the CNN's
-    :class:`~sklearn_texture.gram.GramTextureVectorizer`.
+    Parameters
+    ----------
+    images : array-like of shape (N, H, W) or list of ndarray
+        The images (as the vectorizer of ``method`` accepts them).
+    method : {"cnn", "ps"}
+        ``"cnn"``: Gram matrices of VGG-19
+        (:class:`~sklearn_texture.gram.GramTextureVectorizer`); ``"ps"``: power spectra
+        (:class:`~sklearn_texture.spectrum.PowerSpectrumVectorizer`).
+    weights : str or path-like, default="vgg19_normalized"
+        The CNN's weights (``"vgg19_normalized"``, the paper's; ``"vgg19_imagenet"``;
+        ``"random"``; or a file). Unused for ``"ps"``.
+    device : str, default="auto"
+        Torch device of the CNN (``"auto"``, ``"cpu"``, ``"cuda"``, ...). Unused for
+        ``"ps"``.
+    random_state : int, default=0
+        Seed of the CNN's random weights (``weights="random"``). Unused otherwise.
+    layer_weights : dict or None, default=None
+        ``w_l`` of Eq. 3 per layer; ``None`` weighs the layers equally (the paper).
+        Unused for ``"ps"``.
 
     Returns
     -------
@@ -79,6 +95,17 @@ def embed(distances, n_components, *, random_state=0, max_iter=300):
     All-zero distances (identical textures, or a single image) embed every
     point at the origin, the exact solution, without running SMACOF (whose
     relative stress change is then 0/0).
+
+    Parameters
+    ----------
+    distances : array-like of shape (N, N)
+        Symmetric texture distances with a zero diagonal.
+    n_components : int
+        The embedding dimension D*.
+    random_state : int, default=0
+        Seed of :class:`sklearn.manifold.MDS`.
+    max_iter : int, default=300
+        Most SMACOF iterations.
 
     Returns
     -------
@@ -135,6 +162,27 @@ def run_angle_task(*, n_images=(50,), amplitudes=(1.0, 2.5, 4.0), n_trials=1, k=
 
     Parameters
     ----------
+    n_images : tuple of int, default=(50,)
+        The dataset sizes N to run (at least 2 each).
+    amplitudes : tuple of float, default=(1.0, 2.5, 4.0)
+        The noise amplitudes A to run.
+    n_trials : int, default=1
+        Datasets drawn per (N, A); the summary gives mean and standard deviation over them.
+    k : float, default=15.0
+        Stripe wavenumber of the textures.
+    size : int, default=128
+        Image side in pixels.
+    methods : tuple of str, default=METHODS
+        The texture representations to compare (``"cnn"``, ``"ps"``).
+    panel_amplitudes : tuple of float, default=(1.0, 2.5, 4.0)
+        The amplitudes whose first trial (at the first N) is kept for Fig. 5.
+    weights : str or path-like, default="vgg19_normalized"
+        The CNN's weights (see :func:`method_distances`).
+    device : str, default="auto"
+        Torch device of the CNN.
+    random_state : int, default=0
+        Seed of the whole run: one seed per (N, A, trial) is drawn from it (by
+        :class:`numpy.random.SeedSequence`) for the dataset, random CNN weights and MDS.
     noise : dict or None
         Keywords of :data:`~sklearn_texture.datasets.NOISE_PARAMETERS` (``noise_scale``,
         ``noise_frequency``, ``octaves``) for the textures' displacement field
@@ -203,6 +251,24 @@ def run_manifold_task(*, n_levels=10, size=128, dims=(1, 2, 3, 4, 5, 6, 7, 8, 9,
 
     Parameters
     ----------
+    n_levels : int, default=10
+        Levels of each of θ, k and A: the dataset holds ``n_levels**3`` images.
+    size : int, default=128
+        Image side in pixels.
+    dims : tuple of int, default=(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 50)
+        The embedding dimensions D* to run (those not below the number of images are
+        left out).
+    methods : tuple of str, default=METHODS
+        The texture representations to compare (``"cnn"``, ``"ps"``).
+    weights : str or path-like, default="vgg19_normalized"
+        The CNN's weights (see :func:`method_distances`).
+    device : str, default="auto"
+        Torch device of the CNN.
+    random_state : int, default=0
+        Seed of the dataset, random CNN weights and MDS.
+    beta_dim : int, default=6
+        The D* at which the angle β between the regression vectors is measured (Eq. 14;
+        the paper uses 6).
     noise : dict or None
         As for :func:`run_angle_task`.
     progress : callable or None

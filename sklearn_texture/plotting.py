@@ -1,4 +1,10 @@
-"""The paper's figures from experiment results (matplotlib, imported lazily, no screen needed)."""
+"""The paper's figures from experiment results (matplotlib, imported lazily, no screen needed).
+
+Figures are drawn on :class:`matplotlib.figure.Figure` objects and saved directly to
+files: nothing here imports :mod:`matplotlib.pyplot` or changes the matplotlib backend,
+so drawing a figure leaves a notebook's or an application's backend and open figures
+alone. (The ``sklearn-texture`` command line chooses a non-interactive backend itself.)
+"""
 
 import numpy as np
 
@@ -15,23 +21,27 @@ _MARKERS = {"cnn": "o", "ps": "s"}
 _LABELS = {"cnn": "CNN (Eq. 4)", "ps": "power spectrum (Eq. 7)"}
 
 
-def _pyplot():
-    import matplotlib
+def _figure(**kwargs):
+    """A figure not registered with pyplot (saving it needs no backend, no display)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")  # files only; works without a display
-    import matplotlib.pyplot as plt
-
-    return plt
+    return Figure(**kwargs)
 
 
 def plot_angle_panels(result, path):
-    """Fig. 5: embeddings (arrows at 2θ) per method and A, and θ vs reconstructed angle."""
-    plt = _pyplot()
+    """Fig. 5: embeddings (arrows at 2θ) per method and A, and θ vs reconstructed angle.
+
+    Parameters
+    ----------
+    result : AngleTaskResult
+        Its ``panels`` (from :func:`~sklearn_texture.experiments.run_angle_task`).
+    path : str or path-like
+        The image file to write (its suffix picks the format).
+    """
     amplitudes = sorted({a for _, a in result.panels})
     methods = [m for m in ("cnn", "ps") if any(key[0] == m for key in result.panels)]
-    figure, axes = plt.subplots(len(methods) + 1, len(amplitudes),
-                                figsize=(3.2 * len(amplitudes), 3.2 * (len(methods) + 1)),
-                                squeeze=False)
+    figure = _figure(figsize=(3.2 * len(amplitudes), 3.2 * (len(methods) + 1)))
+    axes = figure.subplots(len(methods) + 1, len(amplitudes), squeeze=False)
     for column, amplitude in enumerate(amplitudes):
         for row, method in enumerate(methods):
             embedding, theta, angles = result.panels[method, amplitude]
@@ -54,13 +64,12 @@ def plot_angle_panels(result, path):
         bottom.set_xlabel("θ")
         bottom.set_ylabel("(φ + c)/2")
         bottom.legend(fontsize=7)
-    _save(plt, figure, path, dpi=120)
+    _save(figure, path, dpi=120)
 
 
-def _save(plt, figure, path, *, dpi):
+def _save(figure, path, *, dpi):
     figure.tight_layout()
     figure.savefig(path, dpi=dpi)
-    plt.close(figure)
 
 
 def _aligned_to_ring(embedding, theta):
@@ -78,9 +87,21 @@ def _aligned_to_ring(embedding, theta):
 
 
 def plot_angle_scores(summary, path, *, score, ylabel):
-    """Fig. 6 (``score="angle_rmse"``) or Fig. 7 (``score="stress"``) against A."""
-    plt = _pyplot()
-    figure, ax = plt.subplots(figsize=(5, 3.6))
+    """Fig. 6 (``score="angle_rmse"``) or Fig. 7 (``score="stress"``) against A.
+
+    Parameters
+    ----------
+    summary : list of dict
+        :meth:`AngleTaskResult.summary` rows.
+    path : str or path-like
+        The image file to write.
+    score : {"angle_rmse", "stress"}
+        The column to plot (with its ``_std`` column as error bars).
+    ylabel : str
+        Label of the vertical axis.
+    """
+    figure = _figure(figsize=(5, 3.6))
+    ax = figure.subplots()
     for method in ("cnn", "ps"):
         for n_images in sorted({r["N"] for r in summary}):
             rows = [r for r in summary if r["method"] == method and r["N"] == n_images]
@@ -94,13 +115,21 @@ def plot_angle_scores(summary, path, *, score, ylabel):
     ax.set_xlabel("noise amplitude A")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)
-    _save(plt, figure, path, dpi=120)
+    _save(figure, path, dpi=120)
 
 
 def plot_stress_vs_dimension(stress_rows, path):
-    """Fig. 8: Kruskal stress against the embedding dimension D*."""
-    plt = _pyplot()
-    figure, ax = plt.subplots(figsize=(5, 3.6))
+    """Fig. 8: Kruskal stress against the embedding dimension D*.
+
+    Parameters
+    ----------
+    stress_rows : list of dict
+        ``ManifoldTaskResult.stress_rows`` (``method``, ``D*``, ``stress``).
+    path : str or path-like
+        The image file to write.
+    """
+    figure = _figure(figsize=(5, 3.6))
+    ax = figure.subplots()
     for method in ("cnn", "ps"):
         rows = [r for r in stress_rows if r["method"] == method]
         if rows:
@@ -109,28 +138,58 @@ def plot_stress_vs_dimension(stress_rows, path):
     ax.set_xlabel("embedding dimension D*")
     ax.set_ylabel("stress σ (Eq. 8)")
     ax.legend(fontsize=8)
-    _save(plt, figure, path, dpi=120)
+    _save(figure, path, dpi=120)
 
 
 def plot_embedding_3d(embedding, params, path, *, title):
-    """Fig. 9–11: a 3-D view of an embedding coloured by A, k and θ."""
-    plt = _pyplot()
-    figure = plt.figure(figsize=(12, 4))
+    """Fig. 9–11: a 3-D view of an embedding coloured by A, k and θ.
+
+    Parameters
+    ----------
+    embedding : ndarray of shape (N, D*), D* >= 3
+        The embedding; its first three coordinates are drawn.
+    params : ndarray of shape (N, 3)
+        (θ, k, A) of each image.
+    path : str or path-like
+        The image file to write.
+    title : str
+        Title prefix of the three panels.
+    """
+    from mpl_toolkits.mplot3d import Axes3D  # noqa: F401  (registers the "3d" projection)
+
+    figure = _figure(figsize=(12, 4))
     names = (("A", 2, "viridis"), ("k", 1, "plasma"), ("θ", 0, "twilight"))
     for index, (name, column, colour_map) in enumerate(names):
         ax = figure.add_subplot(1, 3, index + 1, projection="3d")
         points = ax.scatter(*embedding[:, :3].T, c=params[:, column], cmap=colour_map, s=4)
         ax.set_title(f"{title}, coloured by {name}", fontsize=9)
         figure.colorbar(points, ax=ax, shrink=0.6)
-    _save(plt, figure, path, dpi=110)
+    _save(figure, path, dpi=110)
 
 
 def plot_image_map(embedding, images, path, *, names=None, thumbnail_size=0.06):
-    """Scatter of a 2-D embedding with each image drawn as a thumbnail at its point."""
-    plt = _pyplot()
+    """Scatter of a 2-D embedding with each image drawn as a thumbnail at its point.
+
+    Parameters
+    ----------
+    embedding : ndarray of shape (N, D*), D* >= 1
+        The embedding; its first two coordinates are drawn (a 1-D map on a line).
+    images : list of ndarray
+        The N images, greyscale or RGB, in [0, 1].
+    path : str or path-like
+        The image file to write.
+    names : list of str or None, default=None
+        Labels drawn under the thumbnails.
+    thumbnail_size : float, default=0.06
+        Thumbnail side as a fraction of the figure's side.
+    """
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
-    figure, ax = plt.subplots(figsize=(8, 8))
+    embedding = np.asarray(embedding, dtype=float)
+    if embedding.shape[1] == 1:  # a 1-D map: its points on a line
+        embedding = np.c_[embedding, np.zeros(len(embedding))]
+    figure = _figure(figsize=(8, 8))
+    ax = figure.subplots()
     ax.scatter(*embedding[:, :2].T, s=6, c="k")
     span = np.ptp(embedding[:, :2], axis=0).max() or 1.0
     for index, (point, image) in enumerate(zip(embedding[:, :2], images, strict=True)):
@@ -141,5 +200,5 @@ def plot_image_map(embedding, images, path, *, names=None, thumbnail_size=0.06):
             ax.annotate(names[index], point, xytext=(0, -0.03 * span), textcoords="offset points",
                         fontsize=6, ha="center")
     ax.set_xlabel("MDS 1")
-    ax.set_ylabel("MDS 2")
-    _save(plt, figure, path, dpi=120)
+    ax.set_ylabel("MDS 2" if np.any(embedding[:, 1]) else "")
+    _save(figure, path, dpi=120)
