@@ -36,7 +36,7 @@ from pathlib import Path
 from benchmarks._table import RESULTS, write_table
 from benchmarks._timing import load_note
 from benchmarks.bench_gram import network_flops
-from sklearn_texture.backbones import _VGG19_CONFIG
+from sklearn_texture.backbones import LAYER_NAMES, layer_channels, layer_stride
 
 GOAL_SECONDS = 240  # issue 6: the 3-D task under 4 minutes on 2 CPU cores
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -53,19 +53,15 @@ def _peak_rss_bytes():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def activation_bytes(n_images, side, deepest_block=5):
-    """Bytes of every conv and pooling output up to conv5_1 for one float32 batch."""
-    total, channels, block = 0, 3, 1
-    for entry in _VGG19_CONFIG:
-        if entry == "M":
-            side //= 2
-            total += 4 * n_images * channels * side * side
-            block += 1
-            continue
-        channels = entry
-        total += 4 * n_images * channels * side * side
-        if block == deepest_block:
-            break
+def activation_bytes(n_images, side, deepest="conv5_1"):
+    """Bytes of every conv and pooling output up to ``deepest`` for one float32 batch."""
+    total, previous_stride, previous_channels = 0, 1, 3
+    for name in LAYER_NAMES[: LAYER_NAMES.index(deepest) + 1]:
+        stride, channels = layer_stride(name), layer_channels(name)
+        if stride != previous_stride:  # the pooling output before this block
+            total += 4 * n_images * previous_channels * (side // stride) ** 2
+        total += 4 * n_images * channels * (side // stride) ** 2
+        previous_stride, previous_channels = stride, channels
     return total
 
 

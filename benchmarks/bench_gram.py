@@ -17,23 +17,24 @@ import torchvision
 from benchmarks._table import write_table
 from benchmarks._timing import best_of
 from sklearn_texture import GramTextureVectorizer
-from sklearn_texture.backbones import _VGG19_CONFIG
+from sklearn_texture.backbones import LAYER_NAMES, layer_channels, layer_stride
 
 
-def network_flops(size):
-    """FLOPs (2 per multiply-add) of VGG-19 up to conv5_1, and of the five Gram products."""
+def network_flops(size, deepest="conv5_1"):
+    """FLOPs (2 per multiply-add) of VGG-19 up to ``deepest``, and of its conv*_1 Gram products.
+
+    From the network's geometry alone (:mod:`sklearn_texture.backbones`): layer ``l``
+    convolves ``size / stride_l`` squared pixels, 3x3 kernels, from the previous
+    layer's channels to its own.
+    """
     flops = gram = 0
-    side, channels, block, conv = size, 3, 1, 1
-    for entry in _VGG19_CONFIG:
-        if entry == "M":
-            side, block, conv = side // 2, block + 1, 1
-            continue
-        flops += 2 * channels * entry * 9 * side * side
-        if conv == 1:  # conv{block}_1 feeds a Gram matrix
-            gram += 2 * entry * entry * side * side
-        if block == 5:
-            break
-        channels, conv = entry, conv + 1
+    in_channels = 3
+    for name in LAYER_NAMES[: LAYER_NAMES.index(deepest) + 1]:
+        channels, side = layer_channels(name), size // layer_stride(name)
+        flops += 2 * in_channels * channels * 9 * side * side
+        if name.endswith("_1"):  # conv{block}_1 feeds a Gram matrix
+            gram += 2 * channels * channels * side * side
+        in_channels = channels
     return flops, gram
 
 
