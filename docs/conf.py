@@ -16,7 +16,9 @@ myst_enable_extensions = ["dollarmath"]
 myst_heading_anchors = 2  # links to sections of other pages (results -> calibration)
 exclude_patterns = ["_build"]
 numpydoc_show_class_members = False
-numpydoc_validation_checks = set()
+# The same checks as tests/test_docstrings.py: no docstring, a parameter undocumented,
+# unknown or without description, no Returns section.
+numpydoc_validation_checks = {"GL08", "PR01", "PR02", "PR07", "RT01"}
 html_theme = "alabaster"
 suppress_warnings = ["myst.header"]
 nitpicky = False

@@ -247,6 +247,20 @@ def power_spectrum_feature_names(image_shape, *, window=None, radial=False):
     image (``qx >= 0``; its mirror ``(-qy, -qx)`` is folded into it);
     ``"power_r{b}"`` names ring ``b`` when ``radial=True``.
 
+    Parameters
+    ----------
+    image_shape : pair of int
+        ``(height, width)`` of the images.
+    window : int, pair of int or None, default=None
+        As in :func:`power_spectrum`.
+    radial : bool, default=False
+        As in :func:`power_spectrum`.
+
+    Returns
+    -------
+    names : ndarray of str objects
+        One name per feature, in the order of :func:`power_spectrum`'s columns.
+
     Examples
     --------
     >>> from sklearn_texture.spectrum import power_spectrum_feature_names
