@@ -19,6 +19,8 @@ from scipy.linalg import blas
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 
+from sklearn_texture._validation import is_dask_collection, is_real_numeric
+
 __all__ = ["texture_distances"]
 
 # Rows per block when not given: the (block x block) float64 products are 8 MiB.
@@ -33,14 +35,41 @@ _CHUNK_BYTES = 64 * 2**20
 _RECOMPUTE_BELOW = 1e-6
 
 
-def _products_and_norms(A, B, same):
-    """Float64 ``A @ B.T`` and the squared row norms, accumulated over feature slices.
+def _max_abs(block):
+    """Largest ``|entry|`` of a 2-D block, or inf if it holds NaN or infinity.
 
-    Each slice of features is copied into one reused float64 workspace (so
-    float32 blocks are never upcast whole, and no fresh pages are touched per
-    slice) and added into the products in place by BLAS: ``dsyrk`` on a diagonal
-    block (``same``: half the flops; only the upper triangle is filled, and the
-    norms are its diagonal), ``dgemm`` otherwise.
+    Reads the block slice by slice along the features, so no copy of it is made.
+    """
+    n_rows, n_features = block.shape
+    if block.size == 0:
+        return 0.0
+    width = max(1, _CHUNK_BYTES // (block.dtype.itemsize * n_rows))
+    largest = 0.0
+    for start in range(0, n_features, width):
+        part = block[:, start:start + width]
+        high, low = float(part.max()), float(part.min())
+        if not (np.isfinite(high) and np.isfinite(low)):
+            return np.inf
+        largest = max(largest, abs(high), abs(low))
+    return largest
+
+
+def _scale_exponent(*largest):
+    """``e`` with every ``|entry| < 2**e``: dividing by ``2**e`` (exact) brings them below 1."""
+    return int(np.frexp(max(largest))[1])
+
+
+def _products_and_norms(A, B, same, exponent):
+    """Float64 ``A @ B.T`` and the squared row norms of ``A / 2**e`` and ``B / 2**e``.
+
+    Accumulated over feature slices: each slice is copied into one reused float64
+    workspace (so float32 blocks are never upcast whole, and no fresh pages are
+    touched per slice), scaled by the exact power of two ``2**-exponent`` (entries
+    then lie below 1 in magnitude, so neither their squares underflow to zero for
+    tiny vectors nor their sums overflow for huge ones) and added into the products
+    in place by BLAS: ``dsyrk`` on a diagonal block (``same``: half the flops; only
+    the upper triangle is filled, and the norms are its diagonal), ``dgemm``
+    otherwise.
     """
     n_a, n_b, n_features = len(A), len(B), A.shape[1]
     width = max(1, min(n_features, _CHUNK_BYTES // (8 * max(n_a, n_b, 1))))
@@ -53,44 +82,51 @@ def _products_and_norms(A, B, same):
         full = stop - start == width
         a = workspace_a if full else np.empty((n_a, stop - start))
         np.copyto(a, A[:, start:stop])
+        np.ldexp(a, -exponent, out=a)
         # a.T is Fortran-ordered, so BLAS reads the workspace without a copy.
         if same:
             products = blas.dsyrk(1.0, a.T, beta=1.0, c=products, trans=1, overwrite_c=1)
             continue
         b = workspace_b if full else np.empty((n_b, stop - start))
         np.copyto(b, B[:, start:stop])
+        np.ldexp(b, -exponent, out=b)
         products = blas.dgemm(1.0, a.T, b.T, beta=1.0, c=products, trans_a=1, overwrite_c=1)
         norms_a += np.einsum("ij,ij->i", a, a)
         norms_b += np.einsum("ij,ij->i", b, b)
     if same:
         norms_a = norms_b = np.diag(products).copy()
-    # Finite entries give finite float64 norms (squares of float32 cannot overflow);
-    # look for NaN/inf only in the rows whose norms are not finite.
-    for name, block, norms in (("X", A, norms_a), ("Y", B, norms_b)):
-        bad = ~np.isfinite(norms)
-        if bad.any() and not np.isfinite(block[bad]).all():
-            raise ValueError(f"{name} contains NaN or infinity.")
     return products, norms_a, norms_b
 
 
-def _squared_distance_block(A, B, same):
-    """Squared Euclidean distances between the rows of two blocks, in float64.
+def _squared_distance_block(A, B, same, exponent=None, names=("X", "Y")):
+    """Squared Euclidean distances between the rows of two blocks, in units of ``4**e``.
 
-    Uses ``|a - b|^2 = |a|^2 + |b|^2 - 2 a.b`` with float64 products accumulated
-    over slices of the features (see :func:`_products_and_norms`), clips
-    rounding negatives to zero and recomputes near-identical pairs directly,
-    where the identity cancels. ``same`` marks a diagonal block (``B`` is
-    ``A``): only its upper triangle is computed, and it is made exactly
-    symmetric with zeros on its diagonal.
+    Returns ``(squared, e)`` with ``squared[i, j] = |A_i - B_j|^2 / 4**e``: the
+    rows are divided by the exact power of two ``2**e`` above their largest entry
+    (computed here unless ``exponent`` is given), so the float64 arithmetic
+    neither underflows (entries ~1e-170 would square to zero) nor overflows
+    (entries ~1e200); :func:`_assemble` multiplies the square roots back by
+    ``2**e``. Uses ``|a - b|^2 = |a|^2 + |b|^2 - 2 a.b`` with float64 products
+    accumulated over slices of the features (see :func:`_products_and_norms`),
+    clips rounding negatives to zero and recomputes near-identical pairs
+    directly, where the identity cancels. ``same`` marks a diagonal block (``B``
+    is ``A``): only its upper triangle is computed, and it is made exactly
+    symmetric with zeros on its diagonal. Empty blocks give an empty result.
     """
     A = np.asarray(A)
     B = A if same else np.asarray(B)
+    if A.shape[0] == 0 or B.shape[0] == 0:
+        return np.zeros((A.shape[0], B.shape[0])), 0
+    if exponent is None:
+        largest = [_max_abs(A), _max_abs(B)]
+        for name, value in zip(names, largest, strict=True):
+            if not np.isfinite(value):
+                raise ValueError(f"{name} contains NaN or infinity.")
+        exponent = _scale_exponent(*largest)
     n_features = A.shape[1]
-    # Overflow (entries beyond ~1e150) is reported below as an error, not as warnings.
-    with np.errstate(over="ignore", invalid="ignore"):
-        products, norms_a, norms_b = _products_and_norms(A, B, same)
-        scale = norms_a[:, None] + norms_b[None, :]
-        squared = scale - 2.0 * products
+    products, norms_a, norms_b = _products_and_norms(A, B, same, exponent)
+    scale = norms_a[:, None] + norms_b[None, :]
+    squared = scale - 2.0 * products
     rows, cols = np.nonzero(squared <= _RECOMPUTE_BELOW * scale)
     if same:
         keep = rows < cols
@@ -98,22 +134,15 @@ def _squared_distance_block(A, B, same):
     group = max(1, _CHUNK_BYTES // (8 * max(n_features, 1)))
     for start in range(0, len(rows), group):
         r, c = rows[start:start + group], cols[start:start + group]
-        difference = A[r].astype(np.float64) - B[c]
-        squared[r, c] = np.einsum("ij,ij->i", difference, difference)
-    if not np.isfinite(squared).all():
-        raise ValueError(
-            "squared distances overflow float64: the vectors have entries too large "
-            "(beyond ~1e150); rescale them."
+        difference = np.ldexp(A[r].astype(np.float64), -exponent) - np.ldexp(
+            B[c].astype(np.float64), -exponent
         )
+        squared[r, c] = np.einsum("ij,ij->i", difference, difference)
     np.maximum(squared, 0.0, out=squared)
     if same:
         squared = np.triu(squared, 1)
         squared += squared.T
-    return squared
-
-
-def _is_dask_array(X):
-    return type(X).__module__.startswith("dask.") and hasattr(X, "__dask_graph__")
+    return squared, exponent
 
 
 @validate_params(
@@ -141,6 +170,13 @@ def texture_distances(X, Y=None, *, block_size=None, n_jobs=None):
     symmetric with a zero diagonal when ``Y`` is None, ready for
     ``sklearn.manifold.MDS(metric="precomputed")``.
 
+    Each block pair is first divided by the exact power of two just above its
+    largest entry and its distances multiplied back at the end, so the squares
+    never underflow or overflow: any finite input gives its distances to
+    float64 accuracy, from subnormal vectors (~1e-300) to entries near the
+    float64 maximum, and a ``ValueError`` is raised only where a distance
+    itself exceeds the float64 range (~1.8e308).
+
     Parameters
     ----------
     X : array-like or dask array of shape (N, D)
@@ -153,7 +189,8 @@ def texture_distances(X, Y=None, *, block_size=None, n_jobs=None):
         only the upper block triangle.
     block_size : int, default=None
         Rows per block. ``None`` uses 1024 rows for numpy input and keeps the
-        row chunks of dask input. Memory per block pair is the
+        row chunks of dask input (chunks of 0 rows, as boolean masking and
+        ``compute_chunk_sizes()`` leave them, are skipped). Memory per block pair is the
         ``block_size²`` float64 result plus float64 slices of about 64 MiB: the
         blocks are upcast slice by slice along the features, never whole.
     n_jobs : int, default=None
@@ -165,6 +202,14 @@ def texture_distances(X, Y=None, *, block_size=None, n_jobs=None):
     Returns
     -------
     distances : ndarray of shape (N, N) or (N, M), float64
+        ``distances[i, j] = ||X_i - Y_j||`` (``Y = X`` when None).
+
+    Raises
+    ------
+    ValueError
+        If an input holds NaN or infinity, is not 2-D and real, has no rows
+        or features, ``X`` and ``Y`` differ in features, or a distance
+        exceeds the float64 range.
 
     Examples
     --------
@@ -175,7 +220,7 @@ def texture_distances(X, Y=None, *, block_size=None, n_jobs=None):
     array([[0., 5.],
            [5., 0.]])
     """
-    if _is_dask_array(X) or _is_dask_array(Y):
+    if is_dask_collection(X) or is_dask_collection(Y):
         return _dask_texture_distances(X, Y, block_size)
     X = check_array(X, dtype=[np.float64, np.float32], input_name="X")
     if Y is not None:
@@ -186,9 +231,13 @@ def texture_distances(X, Y=None, *, block_size=None, n_jobs=None):
     starts_y = starts_x if Y is None else range(0, Y.shape[0], size)
     pairs = [(i, j) for i in starts_x for j in starts_y if Y is not None or j >= i]
     other = X if Y is None else Y
+    # The largest entry of each row block, once (check_array has rejected NaN/inf).
+    largest_x = {i: _max_abs(X[i:i + size]) for i in starts_x}
+    largest_y = largest_x if Y is None else {j: _max_abs(Y[j:j + size]) for j in starts_y}
     blocks = Parallel(n_jobs=n_jobs, prefer="threads")(
         delayed(_squared_distance_block)(
-            X[i:i + size], other[j:j + size], Y is None and i == j
+            X[i:i + size], other[j:j + size], Y is None and i == j,
+            _scale_exponent(largest_x[i], largest_y[j]),
         )
         for i, j in pairs
     )
@@ -204,13 +253,25 @@ def _check_same_features(X, Y):
 
 
 def _assemble(pairs, blocks, n_rows, n_cols, symmetric):
-    """Square-root the squared blocks (at row, column offsets ``pairs``) into one matrix."""
+    """Square-root the scaled squared blocks (at row, column offsets ``pairs``) into one matrix.
+
+    Each block comes as ``(squared, e)`` from :func:`_squared_distance_block`; its
+    distances are ``sqrt(squared) * 2**e``.
+    """
     distances = np.empty((n_rows, n_cols), dtype=np.float64)
-    for (i, j), block in zip(pairs, blocks, strict=True):
+    for (i, j), (block, exponent) in zip(pairs, blocks, strict=True):
         rows, cols = slice(i, i + block.shape[0]), slice(j, j + block.shape[1])
-        np.sqrt(block, out=distances[rows, cols])
+        target = distances[rows, cols]
+        np.sqrt(block, out=target)
+        with np.errstate(over="ignore"):
+            np.ldexp(target, exponent, out=target)
+        if not np.isfinite(target).all():
+            raise ValueError(
+                "distances overflow float64: some exceed ~1.8e308 (the float64 maximum); "
+                "rescale the vectors."
+            )
         if symmetric and i != j:
-            distances[cols, rows] = distances[rows, cols].T
+            distances[cols, rows] = target.T
     return distances
 
 
@@ -221,32 +282,47 @@ def _dask_texture_distances(X, Y, block_size):
     X = da.asarray(X)
     Y = None if Y is None else da.asarray(Y)
     for name, array in (("X", X), ("Y", Y)):
-        if array is not None and array.ndim != 2:
+        if array is None:
+            continue
+        if array.ndim != 2:
             raise ValueError(f"{name} must be 2-D (n_samples, n_features); got {array.ndim}-D.")
-        if array is not None and np.dtype(array.dtype).kind not in "biuf":
+        if not is_real_numeric(np.dtype(array.dtype)):
             raise ValueError(f"{name} must be numeric; got dtype {array.dtype}.")
+        if any(np.isnan(c) for c in array.chunks[0]):
+            raise ValueError(
+                f"the dask array {name} has unknown chunk sizes; call compute_chunk_sizes()."
+            )
+        for axis, what in ((0, "sample"), (1, "feature")):
+            if array.shape[axis] == 0:
+                raise ValueError(
+                    f"Found array with 0 {what}(s) (shape={array.shape}) while a minimum of 1 "
+                    f"is required by texture_distances ({name})."
+                )
     if Y is not None:
         _check_same_features(X, Y)
-    if any(np.isnan(c) for c in X.chunks[0]) or (
-        Y is not None and any(np.isnan(c) for c in Y.chunks[0])
-    ):
-        raise ValueError("the dask array has unknown chunk sizes; call compute_chunk_sizes().")
 
     def row_blocks(array):
+        """The non-empty row blocks as delayed arrays, with their row offsets."""
         array = array.rechunk({0: block_size or array.chunks[0], 1: -1})
-        offsets = np.concatenate([[0], np.cumsum(array.chunks[0])[:-1]]).astype(int)
-        return list(array.to_delayed().ravel()), offsets
+        lengths = np.asarray(array.chunks[0], dtype=int)
+        offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        blocks = array.to_delayed().ravel()
+        # Boolean masking leaves chunks of 0 rows: they contribute nothing.
+        keep = np.flatnonzero(lengths > 0)
+        return [blocks[k] for k in keep], offsets[keep]
 
     blocks_x, offsets_x = row_blocks(X)
     blocks_y, offsets_y = (blocks_x, offsets_x) if Y is None else row_blocks(Y)
     pairs, tasks = [], []
     for a, i in enumerate(offsets_x):
         for b, j in enumerate(offsets_y):
-            if Y is None and j < i:
+            if Y is None and b < a:
                 continue
             pairs.append((int(i), int(j)))
             same = Y is None and a == b
-            tasks.append(dask.delayed(_squared_distance_block)(blocks_x[a], blocks_y[b], same))
+            tasks.append(dask.delayed(_squared_distance_block)(
+                blocks_x[a], blocks_y[b], same, names=("X", "X" if Y is None else "Y")
+            ))
     squared = dask.compute(*tasks)
     n_cols = X.shape[0] if Y is None else Y.shape[0]
     return _assemble(pairs, squared, X.shape[0], n_cols, symmetric=Y is None)
