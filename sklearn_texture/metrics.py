@@ -32,6 +32,8 @@ from scipy.spatial.distance import pdist
 from sklearn.manifold import MDS
 from sklearn.utils.validation import check_array
 
+from sklearn_texture._validation import check_real_numeric, check_symmetric
+
 __all__ = [
     "angle_rmse",
     "angle_rmse_scorer",
@@ -44,6 +46,11 @@ __all__ = [
     "regression_angle",
 ]
 
+# regression_angle: a parameter whose least-squares fit explains less than this
+# fraction of its spread (norm of fitted over norm of centred values) has no trend
+# to point along; its coefficient vector is rounding noise.
+_NO_TREND = 1e-10
+
 
 def _check_embedding(embedding):
     return check_array(
@@ -52,10 +59,7 @@ def _check_embedding(embedding):
 
 
 def _check_values(values, n_samples, *, name, allow_2d):
-    values = np.asarray(values)
-    if values.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be real numbers; got dtype {values.dtype}.")
-    values = values.astype(np.float64)
+    values = check_real_numeric(values, name).astype(np.float64)
     if values.ndim not in ((1, 2) if allow_2d else (1,)):
         raise ValueError(
             f"{name} must be a {'1-D or 2-D' if allow_2d else '1-D'} array; got shape "
@@ -72,12 +76,52 @@ def _check_values(values, n_samples, *, name, allow_2d):
 
 
 def _finite(result, what):
-    """``result`` unless float64 overflowed on the way (it would be inf or NaN)."""
+    """``result`` unless it exceeds the float64 range (it would be inf or NaN)."""
     if not np.isfinite(result).all():
         raise ValueError(
-            f"{what} overflows float64: the inputs are too large (beyond ~1e150); rescale them."
+            f"{what} overflows float64: the result exceeds ~1.8e308, the float64 maximum."
         )
     return float(result) if np.ndim(result) == 0 else result
+
+
+def _exponent(largest):
+    """``e`` with ``largest < 2**e`` (per entry for an array), 0 for 0."""
+    return np.frexp(largest)[1]
+
+
+def _centred_unit(values, *, per_column):
+    """Centred columns of a 2-D array, scaled by exact powers of two to a maximum in [0.5, 1).
+
+    Scale is normalised *before* anything is summed or squared: the values are
+    first divided by the power of two above their largest magnitude (so the
+    mean cannot overflow at 1e308), centred, and divided again by the power of
+    two above the largest centred magnitude (so squares of values near 1e-170
+    do not underflow to zero). Columns whose values are all equal are centred to
+    exactly zero (their float mean may differ from the value by rounding, which
+    would otherwise be magnified into an arbitrary direction). With
+    ``per_column`` each column gets its own scale (for quantities invariant to
+    scaling each column, such as R^2); otherwise one scale for all columns keeps
+    their relative sizes (for geometry: azimuths, regression directions).
+    """
+    axis = 0 if per_column else None
+    constant = _all_equal(values)
+    scaled = np.ldexp(values, -_exponent(np.abs(values).max(axis=axis)))
+    centred = scaled - scaled.mean(axis=0)
+    centred[:, constant] = 0.0
+    return np.ldexp(centred, -_exponent(np.abs(centred).max(axis=axis)))
+
+
+def _all_equal(values):
+    """Per column of a 2-D array: whether all its values are equal (no arithmetic)."""
+    return (values == values[:1]).all(axis=0)
+
+
+def _norm(vector):
+    """Euclidean norm without overflow or underflow of the squares (scaled by the maximum)."""
+    largest = float(np.abs(vector).max()) if vector.size else 0.0
+    if largest == 0:
+        return 0.0
+    return largest * float(np.sqrt(((vector / largest) ** 2).sum()))
 
 
 def _circular_least_squares(residuals, period):
@@ -114,7 +158,9 @@ def _fit_angles(embedding, theta):
             f"components; got {embedding.shape[1]}."
         )
     theta = _check_values(theta, len(embedding), name="theta", allow_2d=False)
-    centred = embedding[:, :2] - embedding[:, :2].mean(axis=0)
+    # Scale normalised before the mean is taken: the azimuths do not depend on it, and
+    # at 1e308 the mean itself would overflow.
+    centred = _centred_unit(embedding[:, :2], per_column=False)
     if not np.any(centred):
         # Covers a single sample too: arctan2(0, 0) = 0 would give a meaningless score.
         raise ValueError(
@@ -159,7 +205,9 @@ def angle_rmse(embedding, theta):
     shifts :math:`c`, and both orientations :math:`\pm\varphi` are scored,
     the better one returned. The result is therefore invariant to
     translation, rotation, reflection and uniform scaling of the embedding,
-    and to the order of the samples.
+    and to the order of the samples. The embedding is divided by an exact
+    power of two before it is centred, so the invariance to scaling holds over
+    the whole float64 range (1e-300 to 1e308).
 
     Parameters
     ----------
@@ -227,10 +275,7 @@ def reconstruct_angles(embedding, theta):
 
 
 def _condensed_distances(distances, n_samples):
-    distances = np.asarray(distances)
-    if distances.dtype.kind not in "biuf":
-        raise ValueError(f"distances must be real numbers; got dtype {distances.dtype}.")
-    distances = distances.astype(np.float64)
+    distances = check_real_numeric(distances, "distances").astype(np.float64)
     if not np.isfinite(distances).all():
         raise ValueError("distances contains NaN or infinity.")
     if (distances < 0).any():
@@ -244,8 +289,7 @@ def _condensed_distances(distances, n_samples):
             raise ValueError(
                 f"distances describe {len(distances)} samples but embedding has {n_samples}."
             )
-        if not np.allclose(distances, distances.T, rtol=1e-10, atol=0):
-            raise ValueError("square distances must be symmetric.")
+        check_symmetric(distances, "square distances")
         return distances[np.triu_indices(n_samples, k=1)]
     if distances.ndim == 1:
         n_pairs = n_samples * (n_samples - 1) // 2
@@ -292,7 +336,10 @@ def kruskal_stress(distances, embedding):
     Returns
     -------
     stress : float
-        Non-negative stress.
+        Non-negative stress. Invariant to scaling ``distances`` and
+        ``embedding`` together; lengths are normalised by powers of two before
+        they are squared, so any finite input whose stress is below ~1.8e308
+        gets it (tiny or huge distances included).
 
     Examples
     --------
@@ -309,29 +356,44 @@ def kruskal_stress(distances, embedding):
     if len(embedding) < 2:
         raise ValueError("kruskal_stress needs at least 2 samples (one pair).")
     distances = _condensed_distances(distances, len(embedding))
-    embedded = pdist(embedding)
-    with np.errstate(over="ignore", invalid="ignore"):
-        denominator = float((embedded**2).sum())
-        if denominator == 0:
-            raise ValueError(
-                "all embedded points coincide, so Kruskal's stress (normalised by the embedded "
-                "distances) is undefined."
-            )
-        stress = np.sqrt(((distances - embedded) ** 2).sum() / denominator)
+    # sigma = ||d - d_hat|| / ||d_hat||, with every length in units of a power of two
+    # chosen before anything is squared: 2**e_hat above the embedding's largest entry
+    # for d_hat, 2**e above both d and d_hat for the difference.
+    e_hat = int(_exponent(np.abs(embedding).max()))
+    embedded = pdist(np.ldexp(embedding, -e_hat))  # d_hat / 2**e_hat
+    if not embedded.any():
+        raise ValueError(
+            "all embedded points coincide, so Kruskal's stress (normalised by the embedded "
+            "distances) is undefined."
+        )
+    e = max(e_hat, int(_exponent(distances.max())))
+    with np.errstate(under="ignore"):
+        difference = np.ldexp(distances, -e) - np.ldexp(embedded, e_hat - e)
+    with np.errstate(over="ignore"):
+        stress = np.ldexp(_norm(difference) / _norm(embedded), e - e_hat)
     return _finite(stress, "Kruskal's stress")
 
 
 def _least_squares(embedding, values):
-    """OLS with intercept, Eq. (11–12): ``values ≈ embedding @ coef + intercept``.
+    """OLS with intercept, Eq. (11–12), on scale-normalised data.
 
-    Returns the minimum-norm coefficients (the same as ``LinearRegression``)
-    and the fitted values.
+    Returns ``(coef, fitted, centred_values)`` for ``centred_values ≈ E @ coef``
+    where ``E`` is the embedding centred and ``centred_values`` the values
+    centred, each divided by exact powers of two (:func:`_centred_unit`: one
+    for the whole embedding, one per column of values). Minimum-norm
+    coefficients (as ``LinearRegression``). R^2 and the directions of the
+    coefficient vectors are invariant to these scalings; the scaling keeps
+    squares of embeddings near 1e-170 from underflowing and sums near 1e308
+    from overflowing.
     """
-    embedding_mean = embedding.mean(axis=0)
-    values_mean = values.mean(axis=0)
-    centred = embedding - embedding_mean
-    coef, *_ = np.linalg.lstsq(centred, values - values_mean, rcond=None)
-    return coef, centred @ coef + values_mean
+    centred = _centred_unit(embedding, per_column=False)
+    targets = _centred_unit(values, per_column=True)
+    coef, *_ = np.linalg.lstsq(centred, targets, rcond=None)
+    return coef, centred @ coef, targets
+
+
+def _constant_columns(values):
+    return np.flatnonzero(_all_equal(values))
 
 
 def linear_r2(embedding, values):
@@ -350,13 +412,16 @@ def linear_r2(embedding, values):
     embedding : array-like of shape (n_samples, n_components)
         Embedded points.
     values : array-like of shape (n_samples,) or (n_samples, n_parameters)
-        Generating parameters, one column each. A constant column has no
-        variance to explain and raises ``ValueError``.
+        Generating parameters, one column each. A constant column (all values
+        equal) has no variance to explain and raises ``ValueError``.
 
     Returns
     -------
     r2 : float or ndarray of shape (n_parameters,)
-        A float for 1-D ``values``, one :math:`R^2` per column otherwise.
+        A float for 1-D ``values``, one :math:`R^2` per column otherwise, in
+        [0, 1] up to rounding. Invariant to scaling the embedding or any column
+        of ``values`` by any factor from 1e-300 to 1e300 (both are normalised
+        by powers of two before anything is squared).
 
     Examples
     --------
@@ -370,16 +435,18 @@ def linear_r2(embedding, values):
     embedding = _check_embedding(embedding)
     values = _check_values(values, len(embedding), name="values", allow_2d=True)
     columns = values.reshape(len(values), -1)
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = ((columns - columns.mean(axis=0)) ** 2).sum(axis=0)
-        if np.any(total == 0):
-            raise ValueError(
-                f"values column(s) {np.flatnonzero(total == 0).tolist()} are constant; R^2 "
-                "is undefined for a parameter that does not vary."
-            )
-        _, fitted = _least_squares(embedding, columns)
-        r2 = 1 - ((columns - fitted) ** 2).sum(axis=0) / total
-    r2 = _finite(r2, "R^2")
+    constant = _constant_columns(columns)
+    if constant.size:
+        # All values equal: exactly, not up to the rounding of their mean (which would
+        # otherwise leave a residue of ~1e-17 to "explain").
+        raise ValueError(
+            f"values column(s) {constant.tolist()} are constant; R^2 is undefined for a "
+            "parameter that does not vary."
+        )
+    _, fitted, targets = _least_squares(embedding, columns)
+    # Each target column is centred with maximum magnitude in [0.5, 1): total >= 0.25.
+    total = (targets**2).sum(axis=0)
+    r2 = 1 - ((targets - fitted) ** 2).sum(axis=0) / total
     return float(r2[0]) if values.ndim == 1 else r2
 
 
@@ -393,6 +460,10 @@ def regression_angle(embedding, a, b):
     ``LinearRegression``). 90 degrees means the two parameters vary along
     orthogonal directions of the embedding.
 
+    The angle does not depend on the scale of the embedding or of ``a`` and
+    ``b``: all three are normalised by exact powers of two before anything is
+    squared, so embeddings from 1e-300 to 1e300 give the same angle.
+
     Parameters
     ----------
     embedding : array-like of shape (n_samples, n_components)
@@ -405,6 +476,14 @@ def regression_angle(embedding, a, b):
     angle : float
         Degrees in [0, 180].
 
+    Raises
+    ------
+    ValueError
+        If ``a`` or ``b`` is constant, or has no linear trend in the embedding
+        (its fitted part is below 1e-10 of its spread, e.g. an embedding whose
+        points all coincide): its regression vector is zero and the angle is
+        undefined.
+
     Examples
     --------
     >>> import numpy as np
@@ -416,15 +495,32 @@ def regression_angle(embedding, a, b):
     embedding = _check_embedding(embedding)
     a = _check_values(a, len(embedding), name="a", allow_2d=False)
     b = _check_values(b, len(embedding), name="b", allow_2d=False)
-    coef, _ = _least_squares(embedding, np.c_[a, b])
-    norms = np.linalg.norm(coef, axis=0)
-    if np.any(norms == 0):
-        which = " and ".join(name for name, n in zip("ab", norms, strict=True) if n == 0)
+    columns = np.c_[a, b]
+    constant = [name for name, k in zip("ab", range(2), strict=True)
+                if k in _constant_columns(columns)]
+    if constant:
+        which = " and ".join(constant)
         raise ValueError(
-            f"the regression vector of {which} is zero (no linear trend in the embedding), "
-            "so the angle is undefined."
+            f"{which} {'is' if len(constant) == 1 else 'are'} constant (every sample has the "
+            f"same value), so the regression is degenerate: the regression vector of {which} "
+            "is zero and the angle is undefined."
         )
-    cosine = float(coef[:, 0] @ coef[:, 1] / (norms[0] * norms[1]))
+    coef, fitted, targets = _least_squares(embedding, columns)
+    # A trend below this fraction of the parameter's spread is rounding, not signal:
+    # its direction would be arbitrary.
+    trendless = [
+        name for name, k in zip("ab", range(2), strict=True)
+        if _norm(fitted[:, k]) <= _NO_TREND * _norm(targets[:, k])
+    ]
+    if trendless:
+        which = " and ".join(trendless)
+        raise ValueError(
+            f"the regression vector of {which} is zero (no linear trend in the embedding: the "
+            f"fitted part is below {_NO_TREND:g} of the spread), so the angle is undefined."
+        )
+    # Unit vectors, each scaled by its largest entry first (no underflow in the norm).
+    units = [coef[:, k] / _norm(coef[:, k]) for k in range(2)]
+    cosine = float(units[0] @ units[1])
     return float(np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0))))
 
 
