@@ -17,6 +17,7 @@ distances are Euclidean in the map's dimension, reproduces the landmarks'
 coordinates in classical MDS, and costs ``n_landmarks`` distances per new image.
 """
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -26,13 +27,26 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.manifold import ClassicalMDS
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from sklearn_texture._validation import check_symmetric
 from sklearn_texture.distances import texture_distances
 
-__all__ = ["LandmarkMDS"]
+__all__ = ["EMBEDDING_FIT_TOLERANCE", "LandmarkMDS"]
+
+#: ``fit(X, embedding=...)`` warns when the training samples, placed back into the
+#: given map by triangulation, land farther from their given coordinates than this
+#: fraction of the map's RMS radius (RMS over the samples). Measured on Gaussian
+#: point clouds of 40-60 samples in 3-10 dimensions, 15 or all landmarks: PCA
+#: (classical MDS) maps 0 to 0.47, SMACOF maps 0.07 to 0.77 (0.14 on the oriented
+#: textures of ``tests/test_embedding.py``), Isomap 0.17 to 0.77; maps unrelated to
+#: the samples (random, shuffled rows) 0.92 to 1.7, t-SNE maps 0.75 to 1.09, and
+#: maps in other units than the distances 0.89 to 1.07 (3x too large) or 8 to 10
+#: (3x too small).
+EMBEDDING_FIT_TOLERANCE = 0.85
 
 
 class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -44,6 +58,11 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     :class:`sklearn.manifold.MDS` map of the same samples). ``transform`` places
     any sample by triangulation from its squared distances to the landmarks,
     ``x = l̄ - ½ L_c⁺ (δ - δ_μ)`` (see :mod:`sklearn_texture.embedding`).
+
+    Distances and coordinates are divided by the power of two just above the
+    landmarks' largest distance before they are squared, and multiplied back
+    afterwards, so maps of tiny (~1e-170) or huge (~1e200) distances come out
+    exactly like the same map at unit scale, scaled.
 
     With ``metric="euclidean"`` the input is texture vectors (rows of
     :class:`~sklearn_texture.GramTextureVectorizer` or
@@ -82,10 +101,19 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         The landmarks' coordinates in the map.
     eigenvalues_ : ndarray of shape (n_components,) or None
         Eigenvalues of the landmarks' double-centred squared distances kept by
-        classical MDS; None for a given embedding.
+        classical MDS (:class:`sklearn.manifold.ClassicalMDS`); None for a
+        given embedding. In units of squared distances, so they are inf where
+        those exceed the float64 range (distances beyond ~1e154); the map
+        itself does not use them.
     embedding_ : ndarray of shape (n_samples, n_components)
         Coordinates of the training samples: their triangulation, or the given
         embedding.
+    embedding_fit_error_ : float or None
+        For a given embedding: the RMS distance between the training samples
+        placed back into the map by triangulation and their given
+        coordinates, as a fraction of the map's RMS radius (0 for a map that
+        triangulation reproduces exactly). ``fit`` warns when it exceeds
+        :data:`EMBEDDING_FIT_TOLERANCE`. None when the map is computed.
     n_features_in_ : int
         Number of features (or training samples, when precomputed) seen in fit.
 
@@ -143,13 +171,30 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             Ignored.
         embedding : array-like of shape (n_samples, n_components), default=None
             Coordinates of the training samples in an existing map (e.g.
-            ``MDS(metric="precomputed").fit_transform(D)``); the landmarks
-            take theirs from it and new samples are triangulated into that map.
-            ``None`` computes the map by classical MDS of the landmarks.
+            ``MDS(metric="precomputed").fit_transform(D)``), in the units of
+            the distances; the landmarks take theirs from it and new samples
+            are triangulated into that map. ``None`` computes the map by
+            classical MDS of the landmarks. A given map is checked: the
+            training samples are placed back into it by triangulation, and if
+            they land farther than :data:`EMBEDDING_FIT_TOLERANCE` (RMS, as a
+            fraction of the map's RMS radius) from their given coordinates, a
+            ``UserWarning`` says so (see ``embedding_fit_error_``). It warns
+            rather than raises because a map that triangulation reproduces
+            only loosely (a non-metric or otherwise non-Euclidean map) is
+            still a legitimate target, but new samples will then be placed
+            only as well as the training samples are.
 
         Returns
         -------
         self : LandmarkMDS
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If the input is invalid, the landmarks' distances have fewer than
+            ``n_components`` positive eigenvalues, or the landmarks'
+            coordinates do not span ``n_components`` dimensions.
         """
         X = validate_data(self, X, reset=True, dtype=[np.float64, np.float32])
         n_samples = X.shape[0]
@@ -168,12 +213,20 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             indices = np.sort(rng.choice(n_samples, n_landmarks, replace=False))
         self.landmark_indices_ = indices
         if self.metric == "precomputed":
-            landmark_squared = _squared(X[np.ix_(indices, indices)])
+            landmark_distances = X[np.ix_(indices, indices)].astype(np.float64)
         else:
             self.landmarks_ = X[indices]
-            landmark_squared = texture_distances(self.landmarks_, n_jobs=self.n_jobs) ** 2
+            landmark_distances = texture_distances(self.landmarks_, n_jobs=self.n_jobs)
+        # Work in units of 2**e above the largest landmark distance: exact, and nothing
+        # that is squared below underflows (distances ~1e-170) or overflows (~1e200).
+        self._exponent = int(np.frexp(landmark_distances.max())[1])
+        landmark_squared = _squared(np.ldexp(landmark_distances, -self._exponent))
         if embedding is None:
-            coordinates, self.eigenvalues_ = _classical_mds(landmark_squared, self.n_components)
+            unit_coordinates, unit_eigenvalues = _classical_mds(
+                np.ldexp(landmark_distances, -self._exponent), self.n_components
+            )
+            with np.errstate(over="ignore"):
+                self.eigenvalues_ = np.ldexp(unit_eigenvalues, 2 * self._exponent)
         else:
             embedding = check_array(embedding, dtype=np.float64, input_name="embedding")
             if embedding.shape != (n_samples, self.n_components):
@@ -181,11 +234,12 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                     f"embedding must have shape (n_samples, n_components) = "
                     f"{(n_samples, self.n_components)}; got {embedding.shape}."
                 )
-            coordinates, self.eigenvalues_ = embedding[indices], None
-        self.landmark_coordinates_ = coordinates
+            unit_coordinates = np.ldexp(embedding[indices], -self._exponent)
+            self.eigenvalues_ = None
+        self.landmark_coordinates_ = np.ldexp(unit_coordinates, self._exponent)
         self._n_features_out = self.n_components  # names landmarkmds0, landmarkmds1, ...
-        self._landmark_mean = coordinates.mean(axis=0)
-        centred = coordinates - self._landmark_mean
+        self._landmark_mean = unit_coordinates.mean(axis=0)
+        centred = unit_coordinates - self._landmark_mean
         if np.linalg.matrix_rank(centred) < self.n_components:
             raise ValueError(
                 "The landmarks' coordinates do not span n_components dimensions; use more "
@@ -193,9 +247,23 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             )
         self._triangulation = np.linalg.pinv(centred)  # (n_components, n_landmarks)
         self._mean_squared = landmark_squared.mean(axis=0)
-        self.embedding_ = (
-            self._triangulate(self._squared_to_landmarks(X)) if embedding is None else embedding
-        )
+        placed = self._place(X)
+        if embedding is None:
+            self.embedding_, self.embedding_fit_error_ = placed, None
+        else:
+            self.embedding_ = embedding
+            self.embedding_fit_error_ = _relative_rms_error(placed, embedding)
+            if not self.embedding_fit_error_ <= EMBEDDING_FIT_TOLERANCE:
+                warnings.warn(
+                    "The given embedding does not fit the training samples' distances: placed "
+                    "back into it by triangulation they land at an RMS distance of "
+                    f"{self.embedding_fit_error_:.3g} times the map's RMS radius from their "
+                    f"given coordinates (tolerance {EMBEDDING_FIT_TOLERANCE}). Is it a map of "
+                    "these samples, in the units of their distances? New samples will be "
+                    "placed no better.",
+                    UserWarning,
+                    stacklevel=3,
+                )
         return self
 
     def transform(self, X):
@@ -215,7 +283,7 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         if self.metric == "precomputed" and (X < 0).any():
             raise ValueError("Distances must be non-negative.")
-        return self._triangulate(self._squared_to_landmarks(X))
+        return self._place(X)
 
     def fit_transform(self, X, y=None, *, embedding=None):
         """Fit and return the training samples' coordinates ``embedding_``.
@@ -234,13 +302,24 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         """
         return self.fit(X, embedding=embedding).embedding_
 
-    def _squared_to_landmarks(self, X):
+    def _place(self, X):
+        """Coordinates of the rows of ``X`` (vectors or precomputed distances)."""
         if self.metric == "precomputed":
-            return _squared(X[:, self.landmark_indices_])
-        return texture_distances(X, self.landmarks_, n_jobs=self.n_jobs) ** 2
+            distances = X[:, self.landmark_indices_].astype(np.float64)
+        else:
+            distances = texture_distances(X, self.landmarks_, n_jobs=self.n_jobs)
+        unit = self._triangulate(_squared(np.ldexp(distances, -self._exponent)))
+        with np.errstate(over="ignore"):
+            coordinates = np.ldexp(unit, self._exponent)
+        if not np.isfinite(coordinates).all():
+            raise ValueError(
+                "The coordinates overflow float64: the samples lie too far from the "
+                "landmarks (beyond ~1e308); rescale them."
+            )
+        return coordinates
 
     def _triangulate(self, squared):
-        """``x = l̄ - ½ L_c⁺ (δ - δ_μ)`` for each row ``δ`` of ``squared``."""
+        """``x = l̄ - ½ L_c⁺ (δ - δ_μ)`` for each row ``δ`` of ``squared`` (unit scale)."""
         return self._landmark_mean - 0.5 * (squared - self._mean_squared) @ self._triangulation.T
 
     def __sklearn_tags__(self):
@@ -250,15 +329,26 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
 
 def _squared(distances):
-    """Squared precomputed distances in float64, refusing overflow to infinity."""
+    """Squared distances (already divided by the landmarks' scale), refusing overflow."""
     with np.errstate(over="ignore"):
-        squared = distances.astype(np.float64) ** 2
+        squared = distances**2
     if not np.isfinite(squared).all():
         raise ValueError(
-            "squared distances overflow float64: the distances are too large (beyond "
-            "~1e150); rescale them."
+            "squared distances overflow float64: some distances are more than ~1e154 times "
+            "the largest distance between landmarks; rescale them."
         )
     return squared
+
+
+def _relative_rms_error(placed, given):
+    """RMS of ``|placed - given|`` over the RMS radius of ``given``, scaled before squaring."""
+    centred = given - given.mean(axis=0)
+    scale = float(np.abs(centred).max())
+    if scale == 0:
+        return np.inf
+    radius = np.sqrt(((centred / scale) ** 2).sum(axis=1).mean())
+    error = np.sqrt((((placed - given) / scale) ** 2).sum(axis=1).mean())
+    return float(error / radius)
 
 
 def _check_distance_matrix(D):
@@ -269,24 +359,28 @@ def _check_distance_matrix(D):
         )
     if (D < 0).any():
         raise ValueError("Distances must be non-negative.")
-    if not np.allclose(D, D.T, rtol=1e-7, atol=1e-12 * max(1.0, float(np.abs(D).max()))):
-        raise ValueError("The precomputed distance matrix must be symmetric.")
+    check_symmetric(D, "The precomputed distance matrix")
 
 
-def _classical_mds(squared, n_components):
-    """Classical MDS: top eigenvectors of ``B = -½ H Δ² H`` scaled by √λ."""
-    n = len(squared)
-    centring = np.eye(n) - 1.0 / n
-    inner = -0.5 * centring @ squared @ centring
-    eigenvalues, eigenvectors = np.linalg.eigh((inner + inner.T) / 2)
-    order = np.argsort(eigenvalues)[::-1][:n_components]
-    eigenvalues, eigenvectors = eigenvalues[order], eigenvectors[:, order]
+def _classical_mds(distances, n_components):
+    """Classical MDS of (unit-scale) landmark distances by :class:`sklearn.manifold.ClassicalMDS`.
+
+    ``ClassicalMDS`` double-centres the squared distances, keeps the top
+    eigenvectors scaled by ``sqrt(λ)`` and fixes their signs (largest entry of
+    each eigenvector positive, ``svd_flip``). Fewer than ``n_components``
+    eigenvalues clearly above zero raise ``ValueError`` here, before a
+    coordinate would be the square root of a negative number.
+    """
+    # Exactly symmetric (ClassicalMDS checks to an absolute 1e-10).
+    distances = (distances + distances.T) / 2
+    mds = ClassicalMDS(n_components=n_components, metric="precomputed")
+    with np.errstate(invalid="ignore"):  # sqrt(λ < 0) before the check below
+        coordinates = mds.fit_transform(distances)
+    eigenvalues = mds.eigenvalues_
     tolerance = 1e-12 * max(abs(eigenvalues[0]), np.finfo(float).tiny)
     if eigenvalues[-1] <= tolerance:
         raise ValueError(
             f"The landmarks' distances have only {int((eigenvalues > tolerance).sum())} "
             f"positive eigenvalue(s), fewer than n_components={n_components}."
         )
-    # Deterministic signs: the largest entry of each eigenvector is positive.
-    signs = np.sign(eigenvectors[np.abs(eigenvectors).argmax(axis=0), range(n_components)])
-    return eigenvectors * signs * np.sqrt(eigenvalues), eigenvalues
+    return coordinates, eigenvalues
