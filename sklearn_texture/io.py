@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sklearn_texture._images import rescale_intensities
+
 __all__ = ["IMAGE_SUFFIXES", "find_image_files", "read_image", "read_images"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -33,11 +35,26 @@ def find_image_files(paths):
 def read_image(path):
     """Read one image as a float greyscale array in [0, 1].
 
+    8-bit and colour images are converted to 8-bit grey and read as 0-255; 16-bit,
+    32-bit integer and floating-point images are mapped from their own minimum and
+    maximum (a uniform image becomes mid grey, 0.5), by
+    :func:`sklearn_texture._images.rescale_intensities`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        An image file Pillow can read (PNG, JPEG, TIFF, BMP, ...).
+
+    Returns
+    -------
+    image : ndarray of shape (height, width), float64
+
     Raises
     ------
     ValueError
-        If the file is not a readable image or is a decompression bomb
-        (more pixels than Pillow's ``Image.MAX_IMAGE_PIXELS``).
+        If the file is not a readable image, is a decompression bomb (more pixels
+        than Pillow's ``Image.MAX_IMAGE_PIXELS``), or has NaN or infinite pixels
+        (floating-point TIFFs); the message names the file.
     """
     from PIL import Image
 
@@ -47,22 +64,41 @@ def read_image(path):
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
                 image.load()
-                grey = image.convert("F") if image.mode in ("I", "I;16", "F") else \
+                grey = image if image.mode == "F" or image.mode.startswith("I") else \
                     image.convert("L")
-                array = np.asarray(grey, dtype=np.float64)
+                array = np.asarray(grey)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ValueError(f"{path}: refused as a possible decompression bomb ({error}).") \
             from None
     except (OSError, SyntaxError, ValueError) as error:
         raise ValueError(f"{path} is not a readable image ({error}).") from None
-    if grey.mode == "L":
-        return array / 255.0
-    low, high = array.min(), array.max()
-    return (array - low) / (high - low) if high > low else np.zeros_like(array)
+    if array.ndim != 2 or array.size == 0:
+        raise ValueError(f"{path} is not a readable image (pixel array of shape "
+                         f"{array.shape}).")
+    if array.dtype == np.uint8:
+        return rescale_intensities(array, 0.0, 255.0, dtype=np.float64)
+    bad = ~np.isfinite(array) if array.dtype.kind == "f" else None
+    if bad is not None and bad.any():
+        row, column = np.argwhere(bad)[0]
+        raise ValueError(
+            f"{path}: {int(bad.sum())} of {array.size} pixels are NaN or infinite (the "
+            f"first at row {row}, column {column}); texture vectors need finite intensities."
+        )
+    return rescale_intensities(array, float(array.min()), float(array.max()),
+                               dtype=np.float64)
 
 
-def read_images(paths):
-    """Read every image under ``paths``.
+def read_images(paths, *, min_size=1, size_reason=""):
+    """Read every image under ``paths``, skipping files that cannot be used.
+
+    Parameters
+    ----------
+    paths : list of str or path-like
+        Image files and folders (folders are not searched recursively).
+    min_size : int, default=1
+        Smallest usable image height and width; smaller images are skipped.
+    size_reason : str, default=""
+        Why that minimum holds, appended to the reason (e.g. ``" to reach conv5_1"``).
 
     Returns
     -------
@@ -71,13 +107,36 @@ def read_images(paths):
     names : list of str
         The file of each image.
     skipped : list of (str, str)
-        Files that could not be read, with the reason.
+        Files that could not be used, with the reason (unreadable, a decompression
+        bomb, NaN or infinite pixels, smaller than ``min_size``); the reason does not
+        repeat the file.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a path does not exist.
     """
     images, names, skipped = [], [], []
     for path in find_image_files(paths):
         try:
-            images.append(read_image(path))
-            names.append(str(path))
+            image = read_image(path)
         except ValueError as error:
-            skipped.append((str(path), str(error)))
+            skipped.append((str(path), _without_path(str(error), path)))
+            continue
+        height, width = image.shape
+        if min(height, width) < min_size:
+            skipped.append((str(path), f"image must be at least {min_size}x{min_size} "
+                            f"pixels{size_reason}; got {height}x{width}."))
+            continue
+        images.append(image)
+        names.append(str(path))
     return images, names, skipped
+
+
+def _without_path(message, path):
+    """``read_image``'s message without its leading file name (listed beside it)."""
+    name = str(path)
+    if message.startswith(name):
+        message = message[len(name):].lstrip(": ")
+        message = message[3:] if message.startswith("is ") else message
+    return message
