@@ -1,23 +1,43 @@
 """Write experiment results as CSV, markdown (ours beside the paper's) and figures.
 
-All files of one report are written into a staging folder next to the output
-folder and moved into place only when every file is complete, so a failed run
-never leaves a half-written report behind.
+Output folders are transactional: a run's files appear whole or not at all.
+
+* Every file of a run is written into a staging folder beside the output folder
+  (``.<name>.staging-*``), which becomes the output folder by one ``rename``.
+* An output folder of an earlier run is replaced as a whole (renamed aside, the new
+  one renamed in, the old one deleted), never merged with the new files; a folder
+  holding anything a run does not write is refused, never deleted.
+* A lock file beside the folder (``.<name>.lock``, ``fcntl.flock``) admits one run per
+  folder: a second run into the same folder is refused with :class:`OutputFolderBusy`.
+* On any exception (and on SIGTERM/SIGINT, which the command line turns into
+  exceptions) the staging folder is removed and the earlier output is left as it was;
+  leftovers of a run killed outright (SIGKILL) are cleaned up by the next run into
+  that folder.
 """
 
 import contextlib
 import csv
+import fnmatch
+import json
 import math
 import os
+import secrets
 import shutil
-import tempfile
+import signal
+import threading
 from pathlib import Path
 
 from sklearn_texture import plotting
 from sklearn_texture.experiments import PAPER_BETA_ANGLE, PAPER_TABLE_I
 
-__all__ = ["markdown_table", "staged_output", "write_angle_report", "write_csv",
-           "write_manifold_report"]
+try:  # POSIX
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: an exclusive lock file instead
+    fcntl = None
+
+__all__ = ["OutputFolderBusy", "check_output_folder", "locked_output",
+           "markdown_table", "staged_output", "write_angle_report", "write_csv",
+           "write_manifold_report", "write_settings"]
 
 # What Fig. 6 of the paper shows (the paper gives curves, not numbers).
 _PAPER_FIG6 = {
@@ -25,24 +45,301 @@ _PAPER_FIG6 = {
     "ps": "small only for 2 ≲ A ≲ 3.5; fails at A = 1 and A ≳ 4",
 }
 
+# The files a run writes: a folder holding nothing else is an earlier run's output, which
+# a new run may replace; a folder with any other entry is refused, never deleted.
+_OUTPUT_NAMES = ("settings.json", "coordinates.csv", "skipped.csv", "map.png",
+                 "angle_task.csv", "angle_task.md", "angle_task_trials.csv",
+                 "manifold_stress.csv", "manifold_r2.csv", "manifold_task.md", "table1.csv")
+_OUTPUT_PATTERNS = ("fig[0-9]*.png",)
+
+_held = threading.local()  # output folders whose lock this thread holds
+
+
+class OutputFolderBusy(OSError):
+    """Another run holds the lock of the output folder."""
+
+
+def _absolute(out_dir):
+    text = os.fspath(out_dir)
+    if not str(text).strip():
+        raise ValueError("the output folder must be named; got an empty path ''.")
+    path = Path(os.path.abspath(text))
+    with contextlib.suppress(OSError):
+        here = Path.cwd()
+        if path == here or path in here.parents:
+            raise ValueError(f"output folder {text} is the current folder or contains it; "
+                             "name a new folder for the results.")
+    return path
+
+
+def _replaceable(path):
+    """Whether an existing folder may be replaced: empty, or only files a run writes."""
+    return all(entry.is_file() and not entry.is_symlink() and (
+        entry.name in _OUTPUT_NAMES or any(fnmatch.fnmatchcase(entry.name, p)
+                                           for p in _OUTPUT_PATTERNS))
+        for entry in path.iterdir())
+
+
+def check_output_folder(out_dir):
+    """Return ``out_dir`` as an absolute path if a run may write its results there.
+
+    It may if it does not exist yet, or is an empty folder, or holds the results of an
+    earlier run and nothing else (the new run replaces it as a whole; a folder with any
+    other file or folder in it is refused, so that no user's file is ever deleted).
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        The output folder.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Raises
+    ------
+    ValueError
+        If ``out_dir`` is empty, is the current folder or one of its parents, is not a
+        folder (or is a symbolic link), or is a folder with entries that no run of this
+        package writes.
+    """
+    path = _absolute(out_dir)
+    if path.is_symlink():
+        raise ValueError(f"output folder {out_dir} is a symbolic link; name the folder "
+                         "it points to.")
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"output folder {out_dir} exists and is not a folder.")
+    if path.is_dir() and not _replaceable(path):
+        raise ValueError(
+            f"output folder {out_dir} holds files that sklearn-texture did not write; "
+            "choose a new or empty folder (results replace an earlier run's folder as a "
+            "whole, so they never go into a folder of other files)."
+        )
+    return path
+
+
+def _lock_path(path):
+    return path.parent / f".{path.name}.lock"
+
+
+def _acquire(lock_path, out_dir):
+    """Open and lock ``lock_path``; the lock file may be unlinked by its last holder, so
+    retry until the locked file is the one at ``lock_path``."""
+    busy = OutputFolderBusy(
+        f"output folder {out_dir} is in use by another sklearn-texture run (lock file "
+        f"{lock_path}); wait for it to finish or choose another folder."
+    )
+    for _ in range(100):
+        if fcntl is None:  # pragma: no cover - Windows
+            try:
+                return os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                raise busy from None
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise busy from None
+        try:
+            if os.stat(lock_path).st_ino == os.fstat(fd).st_ino:
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # we locked a file that its holder had just unlinked: try again
+    raise busy
+
+
+def _make_parents(folder):
+    """Create ``folder`` and missing parents; return the ones created, outermost first."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    created = []
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        created.append(folder)
+    return created
+
+
+def _leftovers(path, kind):
+    prefix = f".{path.name}.{kind}-"
+    found = [entry for entry in path.parent.iterdir() if entry.name.startswith(prefix)]
+    return sorted(found, key=lambda entry: entry.lstat().st_mtime)
+
+
+def _recover(path):
+    """Clean up after a run of this folder that was killed outright (we hold the lock)."""
+    for staging in _leftovers(path, "staging"):
+        shutil.rmtree(staging, ignore_errors=True)
+    old = _leftovers(path, "old")
+    if old and not path.exists():
+        # killed between moving the earlier results aside and moving the new ones in
+        os.rename(old.pop(), path)
+    for folder in old:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def locked_output(out_dir):
+    """Hold the lock of the output folder ``out_dir`` for the duration of the block.
+
+    The command line holds it for a whole run, so that a second run into the same
+    folder is refused before it computes anything; :func:`staged_output` takes it
+    (unless this thread already holds it) around the final write.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        The output folder (checked with :func:`check_output_folder`).
+
+    Yields
+    ------
+    path : pathlib.Path
+        The absolute output folder.
+
+    Raises
+    ------
+    OutputFolderBusy
+        If another run holds the lock.
+    """
+    path = check_output_folder(out_dir)
+    held = _held.__dict__.setdefault("paths", set())
+    if path in held:
+        yield path
+        return
+    created = _make_parents(path.parent)
+    lock_path = _lock_path(path)
+    try:
+        fd = _acquire(lock_path, out_dir)
+    except BaseException:
+        _remove_empty(created)
+        raise
+    held.add(path)
+    try:
+        _recover(path)
+        yield path
+    finally:
+        held.discard(path)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock_path)  # while still locked: see _acquire
+        os.close(fd)
+        _remove_empty(created)
+
+
+def _remove_empty(created):
+    for folder in reversed(created):
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+@contextlib.contextmanager
+def _signals_deferred():
+    """Hold back SIGINT/SIGTERM while the output folder is swapped (two renames)."""
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - Windows
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _fsync_tree(folder):
+    for path in folder.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+    with contextlib.suppress(OSError):  # not every platform can fsync a folder
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _commit(staging, path):
+    """Make ``staging`` the folder ``path``, replacing an earlier run's folder whole."""
+    _fsync_tree(staging)
+    with _signals_deferred():
+        aside = None
+        if os.path.lexists(path):
+            check_output_folder(path)  # still ours (we hold the lock, but users may not)
+            aside = path.parent / f".{path.name}.old-{secrets.token_hex(4)}"
+            os.rename(path, aside)
+        try:
+            os.rename(staging, path)
+        except BaseException:
+            if aside is not None:
+                os.rename(aside, path)
+            raise
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
+
 
 @contextlib.contextmanager
 def staged_output(out_dir):
-    """Yield a staging folder; on success move its files into ``out_dir``."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
-        yield staging
-        out_dir.mkdir(exist_ok=True)
-        for path in sorted(staging.iterdir()):
-            os.replace(path, out_dir / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    """Yield an empty staging folder; on success it becomes ``out_dir`` in one rename.
+
+    An earlier run's ``out_dir`` is replaced as a whole. On an exception the staging
+    folder is removed and ``out_dir`` is left as it was.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        The output folder (see :func:`check_output_folder`).
+
+    Yields
+    ------
+    staging : pathlib.Path
+        Where to write the run's files.
+    """
+    with locked_output(out_dir) as path:
+        staging = path.parent / f".{path.name}.staging-{secrets.token_hex(4)}"
+        staging.mkdir()
+        try:
+            yield staging
+            _commit(staging, path)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+
+def write_settings(settings, path):
+    """Write a run's settings as JSON, keys in the order given.
+
+    Parameters
+    ----------
+    settings : dict
+        The settings (values that JSON cannot hold are written as strings).
+    path : str or path-like
+        The file to write.
+    """
+    Path(path).write_text(json.dumps(settings, indent=2, default=str) + "\n")
+
+
+def _settings_text(settings):
+    if isinstance(settings, dict):
+        return ", ".join(f"{key}={value}" for key, value in settings.items())
+    return str(settings)
 
 
 def write_csv(rows, path):
-    """Write a list of dicts as CSV."""
+    """Write a list of dicts as CSV (the first row's keys are the columns).
+
+    Parameters
+    ----------
+    rows : list of dict
+        The rows; at least one.
+    path : str or path-like
+        The CSV file to write.
+    """
     with open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -56,7 +353,19 @@ def _cell(value):
 
 
 def markdown_table(rows, columns=None):
-    """Render a list of dicts as a GitHub markdown table."""
+    """Render a list of dicts as a GitHub markdown table.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The rows; at least one.
+    columns : list of str or None, default=None
+        The columns, in order; ``None`` takes the first row's keys.
+
+    Returns
+    -------
+    table : str
+    """
     columns = columns or list(rows[0])
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(_cell(row[c]) for c in columns) + " |" for row in rows]
@@ -64,11 +373,29 @@ def markdown_table(rows, columns=None):
 
 
 def write_angle_report(result, out_dir, *, settings):
-    """Fig. 5–7 and ``angle_task.csv``/``angle_task.md`` for :func:`run_angle_task`."""
+    """Fig. 5–7 and ``angle_task.csv``/``angle_task.md`` for :func:`run_angle_task`.
+
+    Parameters
+    ----------
+    result : AngleTaskResult
+        What :func:`~sklearn_texture.experiments.run_angle_task` returned.
+    out_dir : str or path-like
+        The output folder, written as a whole (see :func:`staged_output`).
+    settings : dict or str
+        The run's settings, shown in ``angle_task.md``; a dict is also written to
+        ``settings.json``.
+
+    Returns
+    -------
+    summary : list of dict
+        One row per (method, N, A), as in ``angle_task.csv``.
+    """
     summary = result.summary()
     for row in summary:
         row["paper (Fig. 6)"] = _PAPER_FIG6[row["method"]]
     with staged_output(out_dir) as staging:
+        if isinstance(settings, dict):
+            write_settings(settings, staging / "settings.json")
         write_csv(result.rows, staging / "angle_task_trials.csv")
         write_csv(summary, staging / "angle_task.csv")
         plotting.plot_angle_scores(summary, staging / "fig6_angle_rmse.png",
@@ -79,7 +406,7 @@ def write_angle_report(result, out_dir, *, settings):
             plotting.plot_angle_panels(result, staging / "fig5_angle_panels.png")
         text = [
             "# Angle reconstruction task (Sec. IV B)", "",
-            f"Settings: {settings}", "",
+            f"Settings: {_settings_text(settings)}", "",
             "Mean ± std over trials of the angle RMSE (Eq. 10, radians) and the Kruskal "
             "stress (Eq. 8) of the D* = 2 MDS embedding.", "",
             markdown_table(summary, ["method", "N", "A", "trials", "angle_rmse",
@@ -92,7 +419,23 @@ def write_angle_report(result, out_dir, *, settings):
 
 
 def write_manifold_report(result, out_dir, *, settings):
-    """Fig. 8–11, Table I and the β angle for :func:`run_manifold_task`."""
+    """Fig. 8–11, Table I and the β angle for :func:`run_manifold_task`.
+
+    Parameters
+    ----------
+    result : ManifoldTaskResult
+        What :func:`~sklearn_texture.experiments.run_manifold_task` returned.
+    out_dir : str or path-like
+        The output folder, written as a whole (see :func:`staged_output`).
+    settings : dict or str
+        The run's settings, shown in ``manifold_task.md``; a dict is also written to
+        ``settings.json``.
+
+    Returns
+    -------
+    table_i : list of dict
+        Our R² beside the paper's for each D* of Table I that was run.
+    """
     paper = dict(zip(PAPER_TABLE_I["D*"], zip(PAPER_TABLE_I["k"], PAPER_TABLE_I["A"],
                                               strict=True), strict=True))
     table_i = [
@@ -105,6 +448,8 @@ def write_manifold_report(result, out_dir, *, settings):
         stress.setdefault(row["D*"], {"D*": row["D*"]})[f"stress {row['method']}"] = row["stress"]
     stress_table = [stress[d] for d in sorted(stress)]
     with staged_output(out_dir) as staging:
+        if isinstance(settings, dict):
+            write_settings(settings, staging / "settings.json")
         write_csv(result.stress_rows, staging / "manifold_stress.csv")
         write_csv(result.r2_rows, staging / "manifold_r2.csv")
         if table_i:
@@ -116,7 +461,7 @@ def write_manifold_report(result, out_dir, *, settings):
                                        title=f"CNN, D* = {dim}")
         text = [
             "# Three-dimensional manifold task (Sec. IV C)", "",
-            f"Settings: {settings}", "",
+            f"Settings: {_settings_text(settings)}", "",
             "## Stress against D* (Fig. 8)", "",
             markdown_table(stress_table), "",
             "Paper: CNN stress decays roughly exponentially up to D* ≈ 6 and flattens; "
