@@ -1,6 +1,10 @@
 """Map a folder of your own micrographs: texture vectors → distances → MDS → a CSV and a
 thumbnail plot. The same as ``sklearn-texture embed FOLDER --out results``.
 
+Files that cannot be used (unreadable, NaN/inf pixels, smaller than 16x16) are listed
+with the reason in ``skipped.csv``; ``settings.json`` records the run (seed included), so
+the same command gives the same coordinates byte for byte.
+
 Usage: python embed_folder.py FOLDER [OUT]   (without FOLDER, a demo folder is generated)
 """
 
@@ -30,7 +34,7 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as scratch:
         folder = sys.argv[1] if len(sys.argv) > 1 else demo_folder(scratch)
         out = sys.argv[2] if len(sys.argv) > 2 else str(Path(scratch) / "map")
-        status = main(["embed", folder, "--out", out, "--no-progress"])
+        status = main(["embed", folder, "--out", out, "--random-state", "0", "--no-progress"])
         if status == 0:
             print(Path(out, "coordinates.csv").read_text())
         sys.exit(status)

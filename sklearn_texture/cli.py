@@ -1,7 +1,21 @@
-"""The ``sklearn-texture`` command line: ``reproduce``, ``embed`` and ``weights``."""
+"""The ``sklearn-texture`` command line: ``reproduce``, ``embed`` and ``weights``.
+
+Every run records its settings (``settings.json`` in the output folder, and the
+markdown report) and is reproducible from them: the ``--random-state`` seed reaches the
+datasets, random network weights and MDS. Output folders are written whole or not at
+all (see :mod:`sklearn_texture.reports`). Errors are one ``sklearn-texture: error:``
+line on stderr and exit status 1 (2 for bad arguments, from argparse; 128 + the signal
+number when interrupted by SIGINT or SIGTERM), never a traceback (set
+``SKLEARN_TEXTURE_TRACEBACK=1`` to see one).
+"""
 
 import argparse
+import contextlib
+import math
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -43,9 +57,10 @@ class _Progress:
 
 
 def _settings(args, **chosen):
-    shown = {"weights": args.weights, "device": args.device,
-             "random_state": args.random_state, **chosen}
-    return ", ".join(f"{key}={value}" for key, value in shown.items())
+    """The run's settings: everything needed to run it again (``settings.json``)."""
+    return {"command": " ".join(args.command_path), "version": __version__,
+            "weights": args.weights, "device": args.device,
+            "random_state": args.random_state, **chosen}
 
 
 def _noise(args):
@@ -108,40 +123,71 @@ def _reproduce_manifold(args):
     return 0
 
 
+_EMBED_MIN_IMAGES = 3
+
+
+def _embed_min_size(method):
+    """The smallest usable image side for ``method``, and why.
+
+    The CNN needs its deepest layer's stride (16 px for conv5_1). The power spectrum
+    takes the same floor: every image is cropped to the smallest one, so one tiny file
+    would otherwise crop all the others to its size.
+    """
+    from sklearn_texture.backbones import minimum_image_size
+    from sklearn_texture.gram import PAPER_LAYERS
+
+    deepest = PAPER_LAYERS[-1]
+    if method == "cnn":
+        return minimum_image_size(deepest), f" to reach {deepest}"
+    return minimum_image_size(deepest), " (the power spectra are compared on one grid)"
+
+
 def _embed(args):
     import numpy as np
 
     from sklearn_texture.distances import texture_distances
     from sklearn_texture.experiments import embed
-    from sklearn_texture.gram import GramTextureVectorizer
     from sklearn_texture.io import read_images
     from sklearn_texture.plotting import plot_image_map
-    from sklearn_texture.reports import staged_output, write_csv
-    from sklearn_texture.spectrum import PowerSpectrumVectorizer
+    from sklearn_texture.reports import staged_output, write_csv, write_settings
 
-    images, names, skipped = read_images(args.paths)
+    min_size, size_reason = _embed_min_size(args.method)
+    images, names, skipped = read_images(args.paths, min_size=min_size,
+                                         size_reason=size_reason)
     for name, reason in skipped:
         print(f"skipped {name}: {reason}", file=sys.stderr)
-    if len(images) < 3:
-        raise ValueError(f"embed needs at least 3 readable images; found {len(images)} "
-                         f"(skipped {len(skipped)}).")
+    if len(images) < _EMBED_MIN_IMAGES:
+        first = f" First skipped: {skipped[0][0]}: {skipped[0][1]}" if skipped else ""
+        raise ValueError(f"embed needs at least {_EMBED_MIN_IMAGES} readable images; found "
+                         f"{len(images)} (skipped {len(skipped)}).{first}")
+    settings = _settings(args, method=args.method, n_components=args.n_components,
+                         paths=[str(p) for p in args.paths])
     if args.method == "ps" and len({im.shape for im in images}) > 1:
         # Eq. 7 compares spectra on one wavevector grid: crop to a common size.
         side_h = min(im.shape[0] for im in images)
         side_w = min(im.shape[1] for im in images)
         images = [_centre_crop(im, side_h, side_w) for im in images]
         print(f"power spectrum: images centre-cropped to {side_h}x{side_w}", file=sys.stderr)
+        settings["cropped_to"] = [side_h, side_w]
     if args.method == "cnn":
+        from sklearn_texture.gram import GramTextureVectorizer
+
         vectorizer = GramTextureVectorizer(weights=args.weights, device=args.device,
+                                           random_state=args.random_state,
                                            verbose=int(not args.no_progress))
     else:
+        from sklearn_texture.spectrum import PowerSpectrumVectorizer
+
         vectorizer = PowerSpectrumVectorizer()
     features = vectorizer.fit_transform(images if args.method == "cnn" else np.stack(images))
+    if args.method == "cnn":
+        settings["device_used"] = str(vectorizer.device_)
     coordinates = embed(texture_distances(features), args.n_components,
                         random_state=args.random_state)
     rows = [{"file": name, **{f"mds_{j + 1}": float(value) for j, value in enumerate(point)}}
             for name, point in zip(names, coordinates, strict=True)]
     with staged_output(args.out) as staging:
+        write_settings(settings, staging / "settings.json")
         write_csv(rows, staging / "coordinates.csv")
         if skipped:
             write_csv([{"file": n, "reason": r} for n, r in skipped], staging / "skipped.csv")
@@ -165,32 +211,67 @@ def _weights_fetch(args):
     return 0
 
 
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
-    return value
+def _integer(low, high=None):
+    """An argparse type: an integer in [low, high]."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if value < low:
+            if low == 1:
+                raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {text}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be an integer in [{low}, {high}]; got {text}")
+        return value
+
+    parse.__name__ = "int"  # argparse names the type in "invalid int value"
+    return parse
 
 
-def _non_negative_int(text):
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0; got {text}")
-    return value
+def _number(*, positive=False, high=None):
+    """An argparse type: a finite number >= 0 (or > 0), at most ``high``."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+        ok = (value > 0 if positive else value >= 0) and math.isfinite(value)
+        bound = "> 0" if positive else ">= 0"
+        if not ok:
+            raise argparse.ArgumentTypeError(f"must be a finite number {bound}; got {text}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(
+                f"must be a finite number {bound} and at most {high:g}; got {text}")
+        return value
+
+    parse.__name__ = "float"
+    return parse
 
 
-def _non_negative_float(text):
-    value = float(text)
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0; got {text}")
-    return value
+# Bounds of the command line's numeric options. The paper's values lie far inside them
+# (A <= 4.5, 128-256 px, 10^3 images); beyond them the textures' arithmetic overflows
+# (A = 1e308 gives NaN images), memory runs out before any work is done (--size 100000
+# asks for 80 GB per image) or the extra work changes nothing (octaves finer than a pixel).
+MAX_SIZE = 8192
+MAX_IMAGES = 100_000
+MAX_LEVELS = 100
+MAX_TRIALS = 10_000
+MAX_AMPLITUDE = 1000.0
+MAX_NOISE_SCALE = 100.0
+MAX_NOISE_FREQUENCY = 4096.0
+MAX_OCTAVES = 24
+MAX_SEED = 2**32 - 1  # numpy's RandomState (used by MDS) takes seeds below 2**32
+
+_positive_int = _integer(1)
 
 
-def _positive_float(text):
-    value = float(text)
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0; got {text}")
-    return value
+def _out_folder(text):
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "must name a folder; got '' (results are never written into the current folder)")
+    return text
 
 
 def _noise_options(parser):
@@ -198,21 +279,28 @@ def _noise_options(parser):
     noise = parser.add_argument_group(
         "noise field of the textures (defaults: the calibrated constants, "
         "see docs/calibration.md)")
-    noise.add_argument("--noise-scale", type=_non_negative_float, default=NOISE_SCALE,
-                       help="displacement per unit A, in image sides (%(default)s)")
-    noise.add_argument("--noise-frequency", type=_positive_float, default=NOISE_FREQUENCY,
+    noise.add_argument("--noise-scale", type=_number(high=MAX_NOISE_SCALE),
+                       default=NOISE_SCALE,
+                       help="displacement per unit A, in image sides (%(default)s; "
+                       f"at most {MAX_NOISE_SCALE:g})")
+    noise.add_argument("--noise-frequency", type=_number(positive=True,
+                                                         high=MAX_NOISE_FREQUENCY),
+                       default=NOISE_FREQUENCY,
                        help="Perlin lattice cells across the image, first octave "
-                       "(%(default)s)")
-    noise.add_argument("--octaves", type=_positive_int, default=NOISE_OCTAVES,
-                       help="fBm octaves (%(default)s)")
+                       f"(%(default)s; at most {MAX_NOISE_FREQUENCY:g})")
+    noise.add_argument("--octaves", type=_integer(1, MAX_OCTAVES), default=NOISE_OCTAVES,
+                       help=f"fBm octaves (%(default)s; 1-{MAX_OCTAVES})")
 
 
 def _common_options(parser):
-    parser.add_argument("--out", default="sklearn-texture-results", help="output folder")
+    parser.add_argument("--out", type=_out_folder, default="sklearn-texture-results",
+                        help="output folder: created, or an earlier run's folder replaced "
+                        "as a whole (%(default)s)")
     parser.add_argument("--weights", default="vgg19_normalized",
                         help="vgg19_normalized (paper), vgg19_imagenet, random, or a file")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    parser.add_argument("--random-state", type=_non_negative_int, default=0)
+    parser.add_argument("--random-state", type=_integer(0, MAX_SEED), default=0,
+                        help="seed of the datasets, random weights and MDS (%(default)s)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -222,29 +310,35 @@ def _add_reproduce_command(commands):
     angle = tasks.add_parser("angle", help="Sec. IV B: angle reconstruction (Fig. 5-7).")
     angle.add_argument("--quick", action="store_true",
                        help="reduced run (N=50, A in {1, 2.5, 4}, 96 px, one trial)")
-    angle.add_argument("--n-images", type=_positive_int, nargs="+")
-    angle.add_argument("--amplitudes", type=_non_negative_float, nargs="+")
-    angle.add_argument("--n-trials", type=_positive_int)
-    angle.add_argument("--size", type=_positive_int, help="image side in pixels")
+    angle.add_argument("--n-images", type=_integer(1, MAX_IMAGES), nargs="+",
+                       help=f"images per dataset (at most {MAX_IMAGES})")
+    angle.add_argument("--amplitudes", type=_number(high=MAX_AMPLITUDE), nargs="+",
+                       help=f"noise amplitudes A (at most {MAX_AMPLITUDE:g})")
+    angle.add_argument("--n-trials", type=_integer(1, MAX_TRIALS))
+    angle.add_argument("--size", type=_integer(1, MAX_SIZE),
+                       help=f"image side in pixels (at most {MAX_SIZE})")
     _noise_options(angle)
     _common_options(angle)
-    angle.set_defaults(handler=_reproduce_angle)
+    angle.set_defaults(handler=_reproduce_angle, command_path=("reproduce", "angle"))
     manifold = tasks.add_parser("manifold", help="Sec. IV C: 3-D manifold (Fig. 8-11, Table I).")
     manifold.add_argument("--quick", action="store_true", help="reduced run (5^3 images, 64 px)")
-    manifold.add_argument("--n-levels", type=_positive_int, help="levels per parameter")
-    manifold.add_argument("--size", type=_positive_int, help="image side in pixels")
+    manifold.add_argument("--n-levels", type=_integer(1, MAX_LEVELS),
+                          help=f"levels per parameter (at most {MAX_LEVELS})")
+    manifold.add_argument("--size", type=_integer(1, MAX_SIZE),
+                          help=f"image side in pixels (at most {MAX_SIZE})")
     _noise_options(manifold)
     _common_options(manifold)
-    manifold.set_defaults(handler=_reproduce_manifold)
+    manifold.set_defaults(handler=_reproduce_manifold, command_path=("reproduce", "manifold"))
 
 
 def _add_embed_command(commands):
     embed = commands.add_parser("embed", help="Map your own images (a folder or files) with MDS.")
     embed.add_argument("paths", nargs="+", help="image files or folders (PNG, JPEG, TIFF, BMP)")
     embed.add_argument("--method", choices=("cnn", "ps"), default="cnn")
-    embed.add_argument("--n-components", type=_positive_int, default=2)
+    embed.add_argument("--n-components", type=_positive_int, default=2,
+                       help="dimensions of the map (%(default)s)")
     _common_options(embed)
-    embed.set_defaults(handler=_embed)
+    embed.set_defaults(handler=_embed, command_path=("embed",))
 
 
 def _add_weights_command(commands):
@@ -273,17 +367,104 @@ def build_parser():
     return parser
 
 
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM arrived: unwinds the run like KeyboardInterrupt, cleaning up."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _raise_interrupted(signum, frame):
+    for other in _SIGNALS:  # a second signal must not interrupt the cleanup
+        signal.signal(other, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def _signals_unwind():
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` (main thread only), so that
+    ``finally`` blocks run: staging folders and lock files are removed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in _SIGNALS}
+    for sig in _SIGNALS:
+        signal.signal(sig, _raise_interrupted)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+
+
+def _non_interactive_backend():
+    """The command line only writes files: use matplotlib's Agg, needing no display.
+
+    Only when run as a program (``main()`` without ``argv``) and before anything
+    imported pyplot; :mod:`sklearn_texture.plotting` itself never changes the backend.
+    """
+    if "matplotlib.pyplot" not in sys.modules:
+        import matplotlib
+
+        matplotlib.use("Agg")
+
+
+def _error(message):
+    message = " ".join(str(message).split())  # some library messages span lines
+    print(f"sklearn-texture: error: {message}", file=sys.stderr)
+    return 1
+
+
 def main(argv=None):
-    """Run the command line; return the process exit status."""
+    """Run the command line; return the process exit status.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        The arguments; ``None`` reads ``sys.argv`` (running as a program, which also
+        selects matplotlib's non-interactive Agg backend).
+
+    Returns
+    -------
+    status : int
+        0 on success; 1 on an error (one ``sklearn-texture: error:`` line on stderr);
+        128 + the signal number when interrupted by SIGINT or SIGTERM. Bad arguments
+        exit with status 2 (``SystemExit`` from argparse).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return 0
-    try:
-        return int(args.handler(args) or 0)
-    except (ValueError, OSError, RuntimeError) as error:
-        # One readable line, not a traceback: these are the user's inputs going wrong.
-        message = " ".join(str(error).split())  # some library messages span lines
-        print(f"sklearn-texture: error: {message}", file=sys.stderr)
-        return 1
+    if argv is None:
+        _non_interactive_backend()
+    with _signals_unwind():
+        try:
+            if getattr(args, "out", None) is None:
+                return int(args.handler(args) or 0)
+            from sklearn_texture.reports import locked_output
+
+            # Held for the whole run: a second run into the same --out is refused up
+            # front; the results replace the folder whole at the end (staged_output).
+            with locked_output(args.out):
+                return int(args.handler(args) or 0)
+        except Interrupted as interrupted:
+            name = signal.Signals(interrupted.signum).name
+            _error(f"interrupted by {name}")
+            return 128 + interrupted.signum
+        except MemoryError as error:  # numpy's _ArrayMemoryError included
+            detail = str(error) or "MemoryError"
+            return _error(f"out of memory ({detail}); use a smaller --size, --n-images or "
+                          "--n-levels, or fewer images.")
+        except Exception as error:  # one readable line, never a traceback
+            if os.environ.get("SKLEARN_TEXTURE_TRACEBACK"):
+                raise
+            if isinstance(error, (ValueError, OSError, RuntimeError)):
+                # The user's inputs (or files, or machine) going wrong: their own words.
+                return _error(str(error) or type(error).__name__)
+            return _error(f"{type(error).__name__}: {error}")
+

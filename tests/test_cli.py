@@ -34,7 +34,8 @@ def test_reproduce_angle_small(tmp_path):
     assert "paper (Fig. 6)" in text and "size=32" in text
     for figure in ("fig5_angle_panels.png", "fig6_angle_rmse.png", "fig7_stress.png"):
         assert (out / figure).stat().st_size > 1000
-    assert not list(tmp_path.glob(".angle.partial-*"))
+    # nothing beside the output folder: no staging folder, no lock file
+    assert [p.name for p in tmp_path.iterdir()] == ["angle"]
 
 
 def test_reproduce_manifold_small(tmp_path, capsys):
