@@ -278,6 +278,13 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Returns
         -------
         coordinates : ndarray of shape (n_queries, n_components)
+            The samples' coordinates in the map, ``x = l̄ - ½ L_c⁺ (δ - δ_μ)``.
+
+        Raises
+        ------
+        ValueError
+            If the input is invalid, or the coordinates would exceed the float64
+            range.
         """
         check_is_fitted(self, "embedding_")
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
@@ -291,6 +298,8 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features) or (n_samples, n_samples)
+            Texture vectors, or their distance matrix when
+            ``metric="precomputed"``.
         y : None
             Ignored.
         embedding : array-like of shape (n_samples, n_components), default=None
@@ -299,6 +308,7 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Returns
         -------
         coordinates : ndarray of shape (n_samples, n_components)
+            The training samples' coordinates, ``embedding_``.
         """
         return self.fit(X, embedding=embedding).embedding_
 
