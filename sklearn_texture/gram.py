@@ -30,6 +30,7 @@ from sklearn_texture.backbones import (
     layer_channels,
     load_backbone,
     minimum_image_size,
+    resolve_device,
     sort_layers,
 )
 
@@ -236,7 +237,7 @@ class GramTextureVectorizer(TextureVectorizerBase):
                 "weights must be 'vgg19_normalized', 'vgg19_imagenet', 'random' or the path "
                 "of a weights file; got an empty string."
             )
-        self.device_ = _resolve_device(self.device)
+        self.device_ = resolve_device(self.device)
         self.network_seed_ = (
             int(check_random_state(self.random_state).randint(2**31 - 1))
             if self.weights == "random" else 0
@@ -358,25 +359,6 @@ class GramTextureVectorizer(TextureVectorizerBase):
                 device = torch.device("cpu")
                 self.device = "cpu"
             self.device_ = device
-
-
-def _resolve_device(device):
-    """The torch device ``device`` names, checked to be one the network can run on."""
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        raise ValueError(f"device={device!r} is not a torch device ({error}).") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but CUDA is not available.")
-    if resolved.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device={device!r} was requested but MPS is not available.")
-    if resolved.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(
-            f"device={device!r} cannot run the network; use 'auto', 'cpu', 'cuda' or 'mps'."
-        )
-    return resolved
 
 
 def _n_channels(n_packed):
