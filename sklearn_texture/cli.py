@@ -457,9 +457,11 @@ def main(argv=None):
             _error(f"interrupted by {name}")
             return 128 + interrupted.signum
         except MemoryError as error:  # numpy's _ArrayMemoryError included
-            detail = str(error) or "MemoryError"
-            return _error(f"out of memory ({detail}); use a smaller --size, --n-images or "
-                          "--n-levels, or fewer images.")
+            detail = " ".join(str(error).split()).rstrip(".")
+            message = f"out of memory: {detail}" if detail else "out of memory"
+            if "fewer" not in detail and "smaller" not in detail:  # no advice given yet
+                message += "; use a smaller --size, --n-images or --n-levels, or fewer images"
+            return _error(message + ".")
         except Exception as error:  # one readable line, never a traceback
             if os.environ.get("SKLEARN_TEXTURE_TRACEBACK"):
                 raise
