@@ -1,5 +1,7 @@
 """LandmarkMDS: out-of-sample embedding by landmark triangulation (de Silva & Tenenbaum)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -92,11 +94,17 @@ def test_existing_smacof_map(texture_vectors):
     distances = texture_distances(texture_vectors)
     smacof = MDS(n_components=2, metric="precomputed", random_state=0, n_init=4,
                  init="random", normalized_stress="auto").fit_transform(distances)
-    lmds = LandmarkMDS(n_landmarks=12, random_state=0).fit(texture_vectors, embedding=smacof)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a map of these samples: no fit warning
+        lmds = LandmarkMDS(n_landmarks=12, random_state=0).fit(texture_vectors,
+                                                               embedding=smacof)
     np.testing.assert_array_equal(lmds.embedding_, smacof)
     error = np.linalg.norm(lmds.transform(texture_vectors) - smacof, axis=1)
     assert np.sqrt((error**2).mean()) < 0.25 * radius(smacof)
     assert error.max() < 0.4 * radius(smacof)
+    # fit measured the same RMS error, relative to the map's RMS radius
+    assert lmds.embedding_fit_error_ == pytest.approx(
+        np.sqrt((error**2).mean()) / radius(smacof), rel=1e-9)
     # A map whose coordinates are orthogonal projections of the vectors (PCA, i.e.
     # classical MDS) is reproduced exactly when every sample is a landmark.
     classical = PCA(n_components=2).fit_transform(texture_vectors.astype(np.float64))

@@ -421,7 +421,7 @@ def test_kruskal_stress_is_scale_invariant(n, seed, exponent):
         kruskal_stress(distances, embedding), rel=1e-9)
 
 
-@given(st.integers(0, 2**32 - 1), st.floats(-170, 150))
+@given(st.integers(0, 2**32 - 1), exponents)
 def test_landmark_maps_scale_with_their_inputs(seed, exponent):
     """Vectors of 1e-170 used to have 'no positive eigenvalue', transform gave NaN."""
     rng = np.random.default_rng(seed)
