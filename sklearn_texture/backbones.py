@@ -369,6 +369,14 @@ class VGG19Backbone(nn.Module):
 
     ``forward`` returns the post-ReLU activations of ``layers`` (in network order)
     for an input that already follows :attr:`input_convention`.
+
+    The memory layout is explicit: :attr:`memory_format` is the layout ``forward``
+    runs in (its input is converted to it, and the activations come out in it),
+    ``torch.contiguous_format`` (NCHW) for a new network. :meth:`set_memory_format`
+    changes it; :func:`load_backbone` sets ``torch.channels_last`` (NHWC) on the CPU,
+    where oneDNN's convolutions run fastest in it (issue 12 measured 0.235-0.25 s
+    against 0.31 s per 256² image on two cores). Both layouts give the same
+    activations up to float rounding.
     """
 
     def __init__(self, layers, input_convention=IMAGENET_INPUT, pooling="avg"):
@@ -390,8 +398,28 @@ class VGG19Backbone(nn.Module):
                 in_channels = entry
         self.features = nn.Sequential(*modules[: last_index + 1])
         self._taps = {_LAYERS[name][0] + 1: name for name in self.layers}
+        self.memory_format = torch.contiguous_format
+
+    def set_memory_format(self, memory_format):
+        """Run in ``memory_format`` from now on: convert the weights, and the inputs in ``forward``.
+
+        Parameters
+        ----------
+        memory_format : {"channels_last", "contiguous"} or torch.memory_format
+            ``torch.channels_last`` (NHWC) or ``torch.contiguous_format`` (NCHW).
+
+        Returns
+        -------
+        self : VGG19Backbone
+        """
+        memory_format = _named_memory_format(memory_format)
+        self.to(memory_format=memory_format)
+        self.memory_format = memory_format
+        return self
 
     def forward(self, batch):
+        """Activations of :attr:`layers` for a (B, 3, H, W) ``batch``, in :attr:`memory_format`."""
+        batch = batch.contiguous(memory_format=self.memory_format)
         activations = []
         for index, module in enumerate(self.features):
             batch = module(batch)
@@ -1052,7 +1080,7 @@ def _weights_path(weights):
     return path.resolve()
 
 
-def load_backbone(weights, layers, *, seed=0, device="cpu", pooling="avg"):
+def load_backbone(weights, layers, *, seed=0, device="cpu", pooling="avg", memory_format=None):
     """Return an eval-mode :class:`VGG19Backbone` for ``weights``, built once per process.
 
     Networks are kept in a bounded per-process cache keyed on their content (see
@@ -1072,6 +1100,10 @@ def load_backbone(weights, layers, *, seed=0, device="cpu", pooling="avg"):
     device : str or torch.device, default="cpu"
         Where the network lives, checked with :func:`resolve_device` (``"auto"`` too).
     pooling : {"avg", "max"}, default="avg"
+    memory_format : {"channels_last", "contiguous"}, torch.memory_format or None, default=None
+        Layout the network runs in (:meth:`VGG19Backbone.set_memory_format`); None
+        chooses ``channels_last`` on the CPU (fastest there) and ``contiguous``
+        elsewhere.
 
     Returns
     -------
@@ -1081,11 +1113,20 @@ def load_backbone(weights, layers, *, seed=0, device="cpu", pooling="avg"):
     layers = sort_layers(layers)
     if pooling not in ("avg", "max"):
         raise ValueError(f"pooling must be 'avg' or 'max'; got {pooling!r}.")
-    device = str(resolve_device(device))
+    device = resolve_device(device)
+    if memory_format is None:  # oneDNN's convolutions are fastest in NHWC
+        memory_format = "channels_last" if device.type == "cpu" else "contiguous"
+    memory_format = _named_memory_format(memory_format)
+    settings = (layers, str(device), pooling, str(memory_format))
     path = _weights_path(weights)
+
+    def ready(network):
+        network.requires_grad_(False)
+        return network.eval().to(device).set_memory_format(memory_format)
+
     if path is None:
         seed = int(seed) if weights == "random" else 0
-        key = (weights, seed, layers, device, pooling)
+        key = (weights, seed, *settings)
 
         def build():
             if weights == "vgg19_normalized":
@@ -1094,10 +1135,10 @@ def load_backbone(weights, layers, *, seed=0, device="cpu", pooling="avg"):
                 return _imagenet_vgg19(layers, pooling)
             return _random_vgg19(layers, seed, pooling)
 
-        return _NETWORKS.get_or_build(key, lambda: _ready(build(), device))
+        return _NETWORKS.get_or_build(key, lambda: ready(build()))
 
     def file_key(digest):
-        return ("file", path.suffix.lower(), digest, layers, device, pooling)
+        return ("file", path.suffix.lower(), digest, *settings)
 
     digest = _memoized_digest(path)
     network = None if digest is None else _NETWORKS.lookup(file_key(digest))
@@ -1105,10 +1146,18 @@ def load_backbone(weights, layers, *, seed=0, device="cpu", pooling="avg"):
         return network
     data, digest = _read_and_digest(path)  # the bytes the network is built from
     return _NETWORKS.get_or_build(
-        file_key(digest), lambda: _ready(_file_vgg19(layers, path, data, pooling), device)
+        file_key(digest), lambda: ready(_file_vgg19(layers, path, data, pooling))
     )
 
 
-def _ready(network, device):
-    network.requires_grad_(False)
-    return network.eval().to(device)
+def _named_memory_format(memory_format):
+    """``torch.channels_last`` or ``torch.contiguous_format``, also from their names."""
+    if isinstance(memory_format, str):
+        names = {"channels_last": torch.channels_last, "contiguous": torch.contiguous_format}
+        memory_format = names.get(memory_format, memory_format)
+    if memory_format not in (torch.channels_last, torch.contiguous_format):
+        raise ValueError(
+            "memory_format must be 'channels_last', 'contiguous', torch.channels_last or "
+            f"torch.contiguous_format; got {memory_format!r}."
+        )
+    return memory_format

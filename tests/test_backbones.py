@@ -373,3 +373,29 @@ def test_clear_cache_and_the_bound():
     from sklearn_texture import clear_cache as exported
 
     assert exported is clear_cache
+
+
+# ---------------------------------------------------------------- memory layout
+
+
+def test_channels_last_on_the_cpu_matches_nchw():
+    layers = ("conv1_1", "conv2_1", "conv3_1", "conv4_1", "conv5_1")
+    nhwc = load_backbone("random", layers, seed=3)  # the CPU default
+    nchw = load_backbone("random", layers, seed=3, memory_format="contiguous")
+    assert nhwc.memory_format == torch.channels_last
+    assert nchw.memory_format == torch.contiguous_format
+    assert nhwc.features[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(nhwc.features[0].weight, nchw.features[0].weight)
+    batch = torch.rand((2, 3, 48, 64), generator=torch.Generator().manual_seed(0))
+    with torch.inference_mode():
+        fast, reference = nhwc(batch), nchw(batch)
+        # an input already in NHWC (the vectorizer's permuted view) gives the same result
+        permuted = nhwc(batch.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2))
+    for a, b, c in zip(fast, reference, permuted, strict=True):
+        assert a.is_contiguous(memory_format=torch.channels_last)
+        assert float((a - b).norm() / b.norm()) <= 1e-5
+        assert torch.equal(a, c)
+    with pytest.raises(ValueError, match="memory_format must be"):
+        load_backbone("random", layers, memory_format="nhwc")
+    with pytest.raises(ValueError, match="memory_format must be"):
+        VGG19Backbone(layers).set_memory_format(torch.preserve_format)
