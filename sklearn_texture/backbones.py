@@ -940,6 +940,11 @@ class _NetworkCache:
             self._entries.clear()
             self._hits = self._misses = 0
 
+    def __reduce__(self):
+        # Pickled by reference (e.g. ``client.run(_NETWORKS.cache_clear)`` on dask workers):
+        # each process has its own cache, and its lock cannot be pickled.
+        return "_NETWORKS"
+
 
 _NETWORKS = _NetworkCache(NETWORK_CACHE_SIZE)
 # The name under which tests (and lru_cache users) know the cache's counts and clearing.

@@ -399,3 +399,12 @@ def test_channels_last_on_the_cpu_matches_nchw():
         load_backbone("random", layers, memory_format="nhwc")
     with pytest.raises(ValueError, match="memory_format must be"):
         VGG19Backbone(layers).set_memory_format(torch.preserve_format)
+
+
+def test_the_cache_pickles_by_reference():
+    """Dask's ``client.run(...)`` ships callables: the cache travels as a name, not a copy."""
+    import cloudpickle
+
+    restored = pickle.loads(cloudpickle.dumps(backbones._NETWORKS.cache_clear))
+    assert restored.__self__ is backbones._NETWORKS
+    assert pickle.loads(pickle.dumps(clear_cache)) is clear_cache
