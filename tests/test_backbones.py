@@ -403,8 +403,7 @@ def test_channels_last_on_the_cpu_matches_nchw():
 
 def test_the_cache_pickles_by_reference():
     """Dask's ``client.run(...)`` ships callables: the cache travels as a name, not a copy."""
-    import cloudpickle
-
+    cloudpickle = pytest.importorskip("cloudpickle")
     restored = pickle.loads(cloudpickle.dumps(backbones._NETWORKS.cache_clear))
     assert restored.__self__ is backbones._NETWORKS
     assert pickle.loads(pickle.dumps(clear_cache)) is clear_cache

