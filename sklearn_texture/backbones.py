@@ -11,7 +11,7 @@ Geometry
 This module is the one home of the network's geometry, read from its definition
 without loading weights: :data:`LAYER_NAMES`, :func:`sort_layers` (the one place
 layer lists are validated and ordered), :func:`layer_channels` (``N_l``),
-:func:`gram_feature_counts`, :func:`layer_stride`, :func:`minimum_image_size` and
+:func:`layer_stride`, :func:`minimum_image_size` and
 :func:`receptive_field`.
 
 Weights
@@ -83,9 +83,9 @@ __all__ = [
     "NORMALIZED_VGG19_SAFETENSORS_SHA256",
     "NORMALIZED_VGG19_SHA256",
     "VGG19Backbone",
+    "check_weights",
     "clear_cache",
     "fetch_normalized_vgg19",
-    "gram_feature_counts",
     "layer_channels",
     "layer_stride",
     "load_backbone",
@@ -205,26 +205,6 @@ def layer_channels(layer):
     """
     _check_layer(layer)
     return _LAYERS[layer][1]
-
-
-def gram_feature_counts(layers):
-    """Length of each layer's packed Gram block, ``N_l (N_l + 1) / 2``, without a network.
-
-    What a vectorizer's ``fit`` needs to know about the network (its output
-    size per layer) without building or downloading it.
-
-    Parameters
-    ----------
-    layers : str or iterable of str
-        Layer names; they are checked and ordered with :func:`sort_layers`.
-
-    Returns
-    -------
-    counts : dict of str to int
-        ``{layer: N_l * (N_l + 1) // 2}`` in network order (2080 for ``conv1_1``).
-    """
-    return {name: _LAYERS[name][1] * (_LAYERS[name][1] + 1) // 2
-            for name in sort_layers(layers)}
 
 
 def layer_stride(layer):
@@ -1092,8 +1072,30 @@ def resolve_device(device="auto"):
 _BUILT_IN = ("vgg19_normalized", "vgg19_imagenet", "random")
 
 
-def _weights_path(weights):
-    """The file a ``weights`` value names (checked), or None for a built-in name."""
+def check_weights(weights):
+    """Check a ``weights`` value without loading anything; return its file, if any.
+
+    Vectorizers call it in ``fit`` so that a misspelt name or a missing file is
+    reported at once, while the network itself is built only when first used.
+
+    Parameters
+    ----------
+    weights : str or path-like
+        ``"vgg19_normalized"``, ``"vgg19_imagenet"``, ``"random"`` or the path of a
+        weights file.
+
+    Returns
+    -------
+    path : pathlib.Path or None
+        The resolved weights file, or None for a built-in name.
+
+    Raises
+    ------
+    ValueError
+        If ``weights`` is neither a built-in name nor a path, or names a folder.
+    FileNotFoundError
+        If the file does not exist.
+    """
     if isinstance(weights, str) and weights in _BUILT_IN:
         return None
     if not isinstance(weights, (str, os.PathLike)) or not str(os.fspath(weights)).strip():
@@ -1150,7 +1152,7 @@ def load_backbone(weights, layers, *, seed=0, device="cpu", pooling="avg", memor
         memory_format = "channels_last" if device.type == "cpu" else "contiguous"
     memory_format = _named_memory_format(memory_format)
     settings = (layers, str(device), pooling, str(memory_format))
-    path = _weights_path(weights)
+    path = check_weights(weights)
 
     def ready(network):
         network.requires_grad_(False)

@@ -27,6 +27,7 @@ from sklearn_texture._gram_math import (
 )
 from sklearn_texture._images import check_intensity_range, intensity_bounds, unit_rgb
 from sklearn_texture.backbones import (
+    check_weights,
     layer_channels,
     load_backbone,
     minimum_image_size,
@@ -232,11 +233,7 @@ class GramTextureVectorizer(TextureVectorizerBase):
         self._layers = sort_layers(self.layers)
         self._layer_weights = self._checked_layer_weights(self._layers)
         check_intensity_range(self.intensity_range)
-        if isinstance(self.weights, str) and not self.weights.strip():
-            raise ValueError(
-                "weights must be 'vgg19_normalized', 'vgg19_imagenet', 'random' or the path "
-                "of a weights file; got an empty string."
-            )
+        check_weights(self.weights)  # a misspelt name or missing file, before any work
         self.device_ = resolve_device(self.device)
         self.network_seed_ = (
             int(check_random_state(self.random_state).randint(2**31 - 1))
@@ -300,7 +297,7 @@ class GramTextureVectorizer(TextureVectorizerBase):
         return (
             "texture vectors overflow float32 although the images map to [0, 1]: the "
             f"network weights {self.weights!r} (or layer_weights={self.layer_weights!r}) "
-            "make the activations too large; check the weights file."
+            "make the activations too large for these images; check the weights file."
         )
 
     def _output_dtype(self, input_dtype):

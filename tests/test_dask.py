@@ -119,7 +119,7 @@ def test_nan_in_a_block_fails_at_compute(vectorizer, images):
 
 def test_local_cluster_matches_in_process(client, vectorizer, images):
     lazy = vectorizer.transform(da.from_array(images, chunks=(1, 20, 20)))
-    client.run(backbones._cached_backbone.cache_clear)
+    client.run(backbones.clear_cache)
     computed = lazy.compute()  # the client is the active scheduler
     assert_same_vectors(computed, vectorizer.transform(images))
     # One network per worker process, reused by every later block on that worker.

