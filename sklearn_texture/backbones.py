@@ -233,6 +233,16 @@ def minimum_image_size(layer):
 
     Each pooling floors the side to half, so a side below the stride leaves no
     activation at ``layer``.
+
+    Parameters
+    ----------
+    layer : str
+        A name from :data:`LAYER_NAMES`.
+
+    Returns
+    -------
+    size : int
+        The smallest height and width, in pixels.
     """
     return layer_stride(layer)
 
@@ -357,6 +367,17 @@ class VGG19Backbone(nn.Module):
     where oneDNN's convolutions run fastest in it (issue 12 measured 0.235-0.25 s
     against 0.31 s per 256² image on two cores). Both layouts give the same
     activations up to float rounding.
+
+    Parameters
+    ----------
+    layers : str or iterable of str
+        Layers whose post-ReLU activations ``forward`` returns (:func:`sort_layers`);
+        the network ends after the deepest.
+    input_convention : InputConvention, default=IMAGENET_INPUT
+        How [0, 1] RGB images map to this network's input (Caffe BGR with the mean
+        pixel subtracted, or ImageNet's mean and standard deviation).
+    pooling : {"avg", "max"}, default="avg"
+        Pooling between blocks; the paper (after Gatys et al.) uses average.
     """
 
     def __init__(self, layers, input_convention=IMAGENET_INPUT, pooling="avg"):
@@ -398,7 +419,18 @@ class VGG19Backbone(nn.Module):
         return self
 
     def forward(self, batch):
-        """Activations of :attr:`layers` for a (B, 3, H, W) ``batch``, in :attr:`memory_format`."""
+        """Activations of :attr:`layers` for a batch, in :attr:`memory_format`.
+
+        Parameters
+        ----------
+        batch : torch.Tensor of shape (B, 3, H, W)
+            Images already mapped by :attr:`input_convention`.
+
+        Returns
+        -------
+        activations : list of torch.Tensor of shape (B, N_l, H_l, W_l)
+            Post-ReLU activations ``F^l`` of each of :attr:`layers`, in network order.
+        """
         batch = batch.contiguous(memory_format=self.memory_format)
         activations = []
         for index, module in enumerate(self.features):
@@ -408,7 +440,16 @@ class VGG19Backbone(nn.Module):
         return activations
 
     def load_vgg19_state_dict(self, state_dict, source):
-        """Load a torchvision-layout VGG-19 state dict (whole model or ``features``)."""
+        """Load a torchvision-layout VGG-19 state dict (whole model or ``features``).
+
+        Parameters
+        ----------
+        state_dict : dict of str to tensor
+            ``features.<i>.weight``/``bias`` (or ``<i>.weight``) entries; entries
+            beyond this network's last layer are ignored.
+        source : str
+            Where the weights come from, named in error messages.
+        """
         features = {}
         for key, value in state_dict.items():
             match = re.fullmatch(r"(?:features\.)?(\d+)\.(weight|bias)", key)
@@ -507,6 +548,11 @@ def weights_cache_dir():
 
     ``$SKLEARN_TEXTURE_HOME`` if set, else ``$XDG_CACHE_HOME/sklearn_texture``
     (``~/.cache/sklearn_texture`` by default).
+
+    Returns
+    -------
+    folder : pathlib.Path
+        The folder (not created here).
     """
     if os.environ.get("SKLEARN_TEXTURE_HOME"):
         return Path(os.environ["SKLEARN_TEXTURE_HOME"]).expanduser()
