@@ -123,17 +123,28 @@ def embed(distances, n_components, *, random_state=0, max_iter=300):
 class AngleTaskResult:
     """Rows of the angle task (Fig. 6, 7) and the Fig. 5 panels.
 
-    ``rows`` holds one dict per (method, N, A, trial) with the angle RMSE
-    (Eq. 10, radians) and the Kruskal stress (Eq. 8) of the D* = 2 embedding.
-    ``panels`` maps (method, A) to ``(embedding, theta, reconstructed_angle)``
-    of the first trial at the first N.
+    Parameters
+    ----------
+    rows : list of dict
+        One dict per (method, N, A, trial) with the angle RMSE (Eq. 10, radians)
+        and the Kruskal stress (Eq. 8) of the D* = 2 embedding.
+    panels : dict
+        Maps (method, A) to ``(embedding, theta, reconstructed_angle)`` of the
+        first trial at the first N.
     """
 
     rows: list = field(default_factory=list)
     panels: dict = field(default_factory=dict)
 
     def summary(self):
-        """Mean and standard deviation over trials per (method, N, A)."""
+        """Mean and standard deviation over trials per (method, N, A).
+
+        Returns
+        -------
+        table : list of dict
+            One row per (method, N, A), sorted, with the number of trials and the
+            mean and standard deviation of the angle RMSE and of the stress.
+        """
         groups = {}
         for row in self.rows:
             groups.setdefault((row["method"], row["N"], row["A"]), []).append(row)
@@ -230,7 +241,21 @@ def run_angle_task(*, n_images=(50,), amplitudes=(1.0, 2.5, 4.0), n_trials=1, k=
 
 @dataclass
 class ManifoldTaskResult:
-    """Stress vs D* (Fig. 8), Table I, the β angle (Eq. 14) and embeddings (Fig. 9–11)."""
+    """Stress vs D* (Fig. 8), Table I, the β angle (Eq. 14) and embeddings (Fig. 9–11).
+
+    Parameters
+    ----------
+    stress_rows : list of dict
+        Kruskal stress (Eq. 8) per method and D* (Fig. 8).
+    r2_rows : list of dict
+        R² (Eq. 13) of linear models for k and A per D* (Table I).
+    beta_angle : float
+        Angle between the regression directions of k and A, degrees (Eq. 14).
+    embeddings : dict
+        The CNN embeddings at D* = 3 and 4 (Fig. 9–11), keyed by D*.
+    params : ndarray of shape (n_images, 3)
+        (θ, k, A) of each image.
+    """
 
     stress_rows: list
     r2_rows: list
