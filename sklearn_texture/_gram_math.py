@@ -54,11 +54,14 @@ def gram_matrices(activations):
 
 @functools.lru_cache(maxsize=16)
 def _upper_triangle(n_features, device):
-    rows, cols = torch.triu_indices(n_features, n_features, device=device)
-    flat_index = rows * n_features + cols
-    # Off-diagonal entries stand for two equal entries of the symmetric matrix.
-    weight = torch.full(rows.shape, math.sqrt(2.0), dtype=torch.float64, device=device)
-    weight[rows == cols] = 1.0
+    # Cached across calls: built as normal tensors even when the first call comes from
+    # transform's inference mode, so that synthesis can differentiate through them later.
+    with torch.inference_mode(False):
+        rows, cols = torch.triu_indices(n_features, n_features, device=device)
+        flat_index = rows * n_features + cols
+        # Off-diagonal entries stand for two equal entries of the symmetric matrix.
+        weight = torch.full(rows.shape, math.sqrt(2.0), dtype=torch.float64, device=device)
+        weight[rows == cols] = 1.0
     return flat_index, weight
 
 
@@ -72,7 +75,9 @@ def pack_gram(gram, scale):
     Parameters
     ----------
     gram : torch.Tensor of shape (B, N, N)
+        Symmetric Gram matrices (Eq. 1).
     scale : float or torch.Tensor of shape (B,)
+        Factor applied to every packed entry (``sqrt(w_l / A_l)`` for Eq. 4).
 
     Returns
     -------
