@@ -1,9 +1,10 @@
 """Write a benchmark table as markdown and CSV, and print it."""
 
-import csv
 import os
 import platform
 from pathlib import Path
+
+from sklearn_texture.reports import markdown_table, write_csv
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -21,32 +22,17 @@ def machine_description():
 
 
 def write_table(name, rows, *, title, notes=""):
-    """Print ``rows`` (a list of dicts) and write ``results/<name>.md`` and ``.csv``."""
+    """Print ``rows`` (a list of dicts) and write ``results/<name>.md`` and ``.csv``.
+
+    The CSV and markdown writers are the package's own (:mod:`sklearn_texture.reports`).
+    """
     RESULTS.mkdir(exist_ok=True)
-    columns = list(rows[0])
-    lines = [
-        f"## {title}",
-        "",
-        f"Machine: {machine_description()}",
-        "",
-        "| " + " | ".join(columns) + " |",
-        "|" + "---|" * len(columns),
-    ]
-    for row in rows:
-        lines.append("| " + " | ".join(_format(row[c]) for c in columns) + " |")
+    lines = [f"## {title}", "", f"Machine: {machine_description()}", "",
+             markdown_table(rows, digits=4)]
     if notes:
         lines += ["", notes]
     text = "\n".join(lines) + "\n"
     (RESULTS / f"{name}.md").write_text(text)
-    with open(RESULTS / f"{name}.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(rows, RESULTS / f"{name}.csv")
     print(text)
     return text
-
-
-def _format(value):
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)

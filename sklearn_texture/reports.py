@@ -48,6 +48,8 @@ _PAPER_FIG6 = {
 # The files a run writes: a folder holding nothing else is an earlier run's output, which
 # a new run may replace; a folder with any other entry is refused, never deleted.
 _OUTPUT_NAMES = ("settings.json", "coordinates.csv", "skipped.csv", "map.png",
+                 "vectors.npy", "distances.npy", "model.joblib", "thumbnails.json",
+                 "report.html", "r2.csv", "stress.csv",
                  "angle_task.csv", "angle_task.md", "angle_task_trials.csv",
                  "manifold_stress.csv", "manifold_r2.csv", "manifold_task.md", "table1.csv")
 _OUTPUT_PATTERNS = ("fig[0-9]*.png",)
@@ -346,13 +348,13 @@ def write_csv(rows, path):
         writer.writerows(rows)
 
 
-def _cell(value):
+def _cell(value, digits):
     if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.3g}"
+        return "nan" if math.isnan(value) else f"{value:.{digits}g}"
     return str(value)
 
 
-def markdown_table(rows, columns=None):
+def markdown_table(rows, columns=None, *, digits=3):
     """Render a list of dicts as a GitHub markdown table.
 
     Parameters
@@ -361,14 +363,17 @@ def markdown_table(rows, columns=None):
         The rows; at least one.
     columns : list of str or None, default=None
         The columns, in order; ``None`` takes the first row's keys.
+    digits : int, default=3
+        Significant digits of float cells.
 
     Returns
     -------
     table : str
+        The table, one line per row after the header lines.
     """
     columns = columns or list(rows[0])
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_cell(row[c]) for c in columns) + " |" for row in rows]
+    lines += ["| " + " | ".join(_cell(row[c], digits) for c in columns) + " |" for row in rows]
     return "\n".join(lines)
 
 
