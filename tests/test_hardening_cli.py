@@ -305,13 +305,20 @@ def test_read_image_refuses_non_finite_pixels(tmp_path, bad, where):
         read_image(path)
 
 
-def test_read_image_float_tiff_maps_its_range(tmp_path):
+def test_read_image_float_tiff_keeps_its_values_and_maps_its_range(tmp_path):
+    """read_image keeps the stored values (issue 13); the vectorizers' one intensity
+    mapping then maps the image's own range onto [0, 1] (a uniform image: mid grey)."""
+    from sklearn_texture._images import intensity_bounds, unit_rgb
+
     pixels = np.linspace(-3e30, 5e30, 256, dtype=np.float32).reshape(16, 16)
     Image.fromarray(pixels, mode="F").save(tmp_path / "wide.tif")
     image = read_image(tmp_path / "wide.tif")
-    assert image.dtype == np.float64 and image.min() == 0 and image.max() == 1
+    assert image.dtype == np.float32 and np.array_equal(image, pixels)
+    unit = unit_rgb(image[..., None], intensity_bounds(image[..., None]))
+    assert unit.min() == 0 and unit.max() == 1
     Image.fromarray(np.full((16, 16), 7.5, np.float32), mode="F").save(tmp_path / "flat.tif")
-    assert np.all(read_image(tmp_path / "flat.tif") == 0.5)  # uniform: mid grey
+    flat = read_image(tmp_path / "flat.tif")[..., None]
+    assert np.all(flat == 7.5) and np.all(unit_rgb(flat, intensity_bounds(flat)) == 0.5)
 
 
 @pytest.mark.parametrize("method", ["cnn", "ps"])
