@@ -312,6 +312,74 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         """
         return self.fit(X, embedding=embedding).embedding_
 
+    def inverse_transform(self, X):
+        """Texture vectors at map points: a smooth interpolation of the landmarks' vectors.
+
+        Each point ``y`` gets a convex combination of the texture vectors of its
+        ``k = min(n_components + 1, n_landmarks - 1)`` nearest landmarks (in the map),
+        with Franke and Little's modified Shepard weights
+
+            w_j = ((R - d_j)_+ / (R d_j))^2,
+
+        where ``d_j`` is the map distance from ``y`` to landmark ``j`` and ``R`` the
+        distance to the ``(k + 1)``-th nearest landmark. The weights are positive
+        inside that radius and fall to zero, with zero slope, at it, so the result is
+        continuous everywhere and smooth away from the landmarks; at a landmark's own
+        coordinates it is exactly that landmark's texture vector. Being a convex
+        combination of texture vectors (of positive semi-definite Gram matrices), it is
+        always a valid target for
+        :meth:`GramTextureVectorizer.inverse_transform
+        <sklearn_texture.GramTextureVectorizer.inverse_transform>`, so
+        ``make_pipeline(GramTextureVectorizer(), LandmarkMDS()).inverse_transform(Y)``
+        synthesises a micrograph for any point of the map. Far from all landmarks the
+        result tends to the mean of the nearest ones: a map is not extrapolated.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_points, n_components)
+            Points of the map.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_points, n_features_in_)
+            Texture vectors, in the landmarks' dtype.
+
+        Raises
+        ------
+        ValueError
+            With ``metric="precomputed"`` (there are no texture vectors to
+            interpolate), or for points of the wrong dimension, NaN or infinite.
+
+        References
+        ----------
+        R. Franke and G. Nielson, "Smooth interpolation of large sets of scattered
+        data", Int. J. Numer. Methods Eng. 15, 1691-1704 (1980).
+        """
+        check_is_fitted(self, "embedding_")
+        if self.metric == "precomputed":
+            raise ValueError(
+                "inverse_transform needs metric='euclidean': with precomputed distances "
+                "the landmarks have no texture vectors to interpolate."
+            )
+        points = check_array(X, dtype=np.float64, input_name="X")
+        if points.shape[1] != self.n_components:
+            raise ValueError(
+                f"X must have n_components={self.n_components} columns (map "
+                f"coordinates); got {points.shape[1]}."
+            )
+        unit_landmarks = np.ldexp(self.landmark_coordinates_, -self._exponent)
+        with np.errstate(over="ignore"):
+            unit_points = np.ldexp(points, -self._exponent)
+            offsets = unit_points[:, np.newaxis, :] - unit_landmarks[np.newaxis]
+            distances = np.sqrt(np.square(offsets).sum(axis=2))
+        if not np.isfinite(distances).all():
+            raise ValueError("map points lie too far from the landmarks (beyond ~1e154 "
+                             "times the map's size).")
+        weights = _shepard_weights(distances, min(self.n_components + 1,
+                                                  len(unit_landmarks) - 1))
+        vectors = weights @ self.landmarks_.astype(np.float64)
+        return vectors.astype(self.landmarks_.dtype, copy=False)
+
     def _place(self, X):
         """Coordinates of the rows of ``X`` (vectors or precomputed distances)."""
         if self.metric == "precomputed":
@@ -336,6 +404,25 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         tags = super().__sklearn_tags__()
         tags.input_tags.pairwise = self.metric == "precomputed"
         return tags
+
+
+def _shepard_weights(distances, k):
+    """Franke–Little weights (rows sum to 1) of the ``k`` nearest of each row's columns.
+
+    ``distances`` is (n_points, n_landmarks) with ``n_landmarks > k``. A point on a
+    landmark takes that landmark alone (several coinciding landmarks share equally).
+    """
+    order = np.argsort(distances, axis=1, kind="stable")
+    radius = np.take_along_axis(distances, order[:, k:k + 1], axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weights = np.square(np.maximum(radius - distances, 0) / (radius * distances))
+    on_landmark = distances == 0
+    exact = on_landmark.any(axis=1)
+    weights[exact] = on_landmark[exact]
+    # All k nearest at distance R (a point equidistant from them): share equally.
+    flat = ~exact & ~(weights.sum(axis=1) > 0)
+    weights[flat] = distances[flat] <= radius[flat]
+    return weights / weights.sum(axis=1, keepdims=True)
 
 
 def _squared(distances):

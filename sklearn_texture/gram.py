@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from sklearn_texture import _tiling
 from sklearn_texture._base import TextureVectorizerBase
@@ -26,6 +27,12 @@ from sklearn_texture._gram_math import (
     scaled_texture_vectors,
 )
 from sklearn_texture._images import check_intensity_range, intensity_bounds, unit_rgb
+from sklearn_texture._synthesis import (
+    DEFAULT_N_ITER,
+    check_n_iter,
+    check_target_vectors,
+    optimise_textures,
+)
 from sklearn_texture.backbones import (
     check_weights,
     layer_channels,
@@ -130,6 +137,9 @@ class GramTextureVectorizer(TextureVectorizerBase):
         Number of output features, the sum of ``layer_sizes_``.
     n_features_in_ : int
         Number of flattened pixels, only when fitted on 2-D input.
+    synthesis_shape_ : tuple of int
+        ``(H, W, C)`` of the images :meth:`inverse_transform` synthesises: the first
+        image seen in ``fit`` (``C`` 1 for grey, 3 for colour).
 
     See Also
     --------
@@ -250,6 +260,9 @@ class GramTextureVectorizer(TextureVectorizerBase):
         # Channel counts come from the layer table: fit never loads (or downloads) weights.
         self.layer_sizes_ = {name: packed_size(layer_channels(name)) for name in self._layers}
         self.n_features_out_ = sum(self.layer_sizes_.values())
+        # inverse_transform's output shape: the (first) image seen here, alpha dropped.
+        first = images[0]
+        self.synthesis_shape_ = (*first.shape[:2], 1 if first.shape[-1] == 1 else 3)
 
     def _transform_images(self, images, progress):
         network = self._network()
@@ -279,6 +292,66 @@ class GramTextureVectorizer(TextureVectorizerBase):
         if not np.isfinite(vectors).all():
             raise ValueError(self._overflow_message(images, intensity_range))
         return vectors
+
+    def inverse_transform(self, X, *, n_iter=DEFAULT_N_ITER):
+        """Synthesise images whose texture vectors are ``X`` (Gatys et al. 2015).
+
+        For each row, a new image starts from white noise and its pixels minimise the
+        squared Eq. 4 distance between its texture vector (this vectorizer's
+        ``transform``, differentiated) and the row, relative to the row's squared norm,
+        with L-BFGS over the whole batch (see :mod:`sklearn_texture.synthesis`). Rows
+        may be any texture vectors: rows of :meth:`transform`, or combinations of them,
+        which makes morphing one line,
+        ``vec.inverse_transform((1 - t) * vec.transform(a) + t * vec.transform(b))``.
+
+        Output shape: the shape of the image seen in :meth:`fit` (of the first one
+        when ``fit`` saw a list of mixed sizes), ``synthesis_shape_``; grey images
+        come back as ``(n, H, W)``, colour ones as ``(n, H, W, 3)``, and a vectorizer
+        fitted on flattened rows (``image_shape``) returns flattened rows
+        ``(n, H * W)``. Texture vectors do not depend on the image size (Eq. 2 divides
+        by the number of pixels), so any size can be synthesised by refitting on an
+        image of that size.
+
+        Intensities: float32 in [0, 1], stretched to span [0, 1] when
+        ``intensity_range`` is None (``transform`` min–max scales float images, so it
+        sees the images as they were optimised); with a fixed ``(low, high)`` the
+        [0, 1] result is mapped onto that range.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_out_)
+            Texture vectors, finite and not all zero.
+        n_iter : int, default=300
+            Optimiser evaluations (forward and backward passes), at least 1.
+
+        Returns
+        -------
+        images : ndarray of shape (n_samples, H, W), (n_samples, H, W, 3) or \
+(n_samples, H * W)
+            The synthesised images, float32. The noise is seeded by ``random_state``.
+
+        Raises
+        ------
+        ValueError
+            Texture vectors of the wrong length, NaN or infinite, or all zero; ``n_iter``
+            < 1.
+        """
+        check_is_fitted(self, "n_features_out_")
+        n_iter = check_n_iter(n_iter)
+        targets = check_target_vectors(X, self.n_features_out_)
+        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        images, _ = optimise_textures(
+            targets, self.synthesis_shape_, self._network(), self._layer_weights,
+            n_iter=n_iter, seed=seed, device=self.device_,
+            stretch=self.intensity_range is None,
+        )
+        intensity_range = check_intensity_range(self.intensity_range)
+        if intensity_range is not None:
+            low, high = intensity_range
+            images = (low + images.astype(np.float64) * (high - low)).astype(np.float32)
+        if hasattr(self, "n_features_in_"):
+            return images.reshape(len(images), -1)
+        return images[..., 0] if images.shape[-1] == 1 else images
 
     def _overflow_message(self, images, intensity_range):
         """Name the cause of non-finite texture vectors (float32 overflow)."""

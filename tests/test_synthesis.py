@@ -1,0 +1,265 @@
+"""Texture synthesis (issue 14): synthesize_textures, inverse_transform, morphing, map inverse.
+
+Small and fast: random weights, two shallow layers, 32² images, tens of evaluations. The
+quality measurements at 96² with the normalised weights are in
+benchmarks/bench_synthesis.py.
+"""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+
+from sklearn_texture import GramTextureVectorizer, LandmarkMDS, power_spectrum
+from sklearn_texture.synthesis import power_spectrum_torch, synthesize_textures
+
+LAYERS = ("conv1_1", "conv2_1")
+SIZE = 32
+OPTIONS = {"layers": LAYERS, "weights": "random", "random_state": 0}
+
+
+def stripes(size=SIZE, period=6.0, angle=0.0):
+    yy, xx = np.mgrid[:size, :size]
+    phase = (np.cos(angle) * xx + np.sin(angle) * yy) * 2 * np.pi / period
+    return (np.sin(phase) > 0).astype(np.float64)
+
+
+def blobs(size=SIZE, seed=0):
+    rng = np.random.default_rng(seed)
+    field = rng.standard_normal((size, size))
+    spectrum = np.fft.fft2(field) * np.exp(-np.add.outer(np.fft.fftfreq(size) ** 2,
+                                                         np.fft.fftfreq(size) ** 2) * 200)
+    smooth = np.fft.ifft2(spectrum).real
+    return (smooth > np.median(smooth)).astype(np.float64)
+
+
+def relative(vectors, targets):
+    return np.square(vectors - targets).sum(axis=1) / np.square(targets).sum(axis=1)
+
+
+@pytest.fixture(scope="module")
+def synthesis():
+    exemplars = np.stack([stripes(), blobs()])
+    images, losses = synthesize_textures(exemplars, n_iter=60, return_losses=True, **OPTIONS)
+    return exemplars, images, losses
+
+
+def test_loss_falls_and_transform_sees_the_reported_loss(synthesis):
+    exemplars, images, losses = synthesis
+    assert images.shape == (2, SIZE, SIZE) and images.dtype == np.float32
+    assert images.min() == 0.0 and images.max() == 1.0
+    for curve in losses:
+        # Noise starts at 0.4-0.7 of the target's squared norm; 60 evaluations reach < 5 %
+        # of that here (measured 1-3 %).
+        assert curve[-1] < 0.05 * curve[0]
+    vectorizer = GramTextureVectorizer(**OPTIONS).fit(exemplars)
+    achieved = relative(vectorizer.transform(images), vectorizer.transform(exemplars))
+    # The package's own preprocessing sees what the optimiser reported (float32 rounding).
+    np.testing.assert_allclose(achieved, [c[-1] for c in losses], rtol=1e-3)
+
+
+def test_each_synthesis_is_nearest_to_its_own_exemplar(synthesis):
+    exemplars, images, _ = synthesis
+    vectorizer = GramTextureVectorizer(**OPTIONS).fit(exemplars)
+    v_syn, v_ex = vectorizer.transform(images), vectorizer.transform(exemplars)
+    distances = np.linalg.norm(v_syn[:, None] - v_ex[None], axis=2)
+    assert (distances.argmin(axis=1) == [0, 1]).all()
+
+
+def test_same_seed_same_bytes_other_seed_other_image():
+    exemplar = stripes()[None]
+    first = synthesize_textures(exemplar, n_iter=5, **OPTIONS)
+    second = synthesize_textures(exemplar, n_iter=5, **OPTIONS)
+    other = synthesize_textures(exemplar, n_iter=5, **{**OPTIONS, "random_state": 1})
+    assert first.tobytes() == second.tobytes()
+    assert np.abs(first - other).max() > 0.1
+
+
+def test_mixed_sizes_and_size_parameter():
+    out = synthesize_textures([stripes(32), stripes(48)], n_iter=2, **OPTIONS)
+    assert isinstance(out, list) and [o.shape for o in out] == [(32, 32), (48, 48)]
+    out = synthesize_textures([stripes(32), stripes(48)], size=(16, 24), n_iter=2, **OPTIONS)
+    assert out.shape == (2, 16, 24)
+    colour = np.repeat(stripes()[None, ..., None], 3, axis=-1)
+    assert synthesize_textures(colour, n_iter=2, **OPTIONS).shape == (1, SIZE, SIZE, 3)
+
+
+def test_verbose_shows_the_loss(capsys):
+    synthesize_textures(stripes()[None], n_iter=3, verbose=1, **OPTIONS)
+    assert "loss=" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("size", [31, 32, 33])
+def test_power_spectrum_torch_gives_eq7_distances(size):
+    rng = np.random.default_rng(size)
+    images = rng.random((3, size, size))
+    images = (images - images.min(axis=(1, 2), keepdims=True))
+    images /= images.max(axis=(1, 2), keepdims=True)  # span [0, 1], as syntheses do
+    ours = power_spectrum_torch(torch.from_numpy(images)).numpy()
+    reference = power_spectrum(images)
+    for i, j in [(0, 1), (0, 2), (1, 2)]:
+        np.testing.assert_allclose(np.linalg.norm(ours[i] - ours[j]),
+                                   np.linalg.norm(reference[i] - reference[j]), rtol=1e-10)
+    np.testing.assert_allclose(np.linalg.norm(ours, axis=1),
+                               np.linalg.norm(reference, axis=1), rtol=1e-10)
+
+
+def test_spectrum_term_runs_and_lowers_the_spectrum_distance():
+    exemplar = stripes(period=8.0)[None]
+    plain = synthesize_textures(exemplar, n_iter=30, **OPTIONS)
+    with_term = synthesize_textures(exemplar, n_iter=30, spectrum_weight=1.0, **OPTIONS)
+    target = power_spectrum(exemplar)
+    assert (np.linalg.norm(power_spectrum(with_term) - target)
+            < np.linalg.norm(power_spectrum(plain) - target))
+
+
+# ---------------------------------------------------------------- inverse_transform
+
+
+def test_inverse_transform_shapes_and_ranges():
+    rows = np.stack([stripes(), blobs()]).reshape(2, -1)
+    vec = GramTextureVectorizer(image_shape=(SIZE, -1), **OPTIONS).fit(rows)
+    out = vec.inverse_transform(vec.transform(rows), n_iter=3)
+    assert out.shape == (2, SIZE * SIZE)
+    vec = GramTextureVectorizer(**OPTIONS).fit([stripes(32), stripes(48)])
+    assert vec.synthesis_shape_ == (32, 32, 1)
+    assert vec.inverse_transform(vec.transform([stripes(48)]), n_iter=2).shape == (1, 32, 32)
+    vec = GramTextureVectorizer(intensity_range=(-1.0, 3.0), **OPTIONS).fit(stripes()[None])
+    out = vec.inverse_transform(vec.transform(stripes()[None]), n_iter=3)
+    assert out.min() >= -1.0 and out.max() <= 3.0
+
+
+def test_morphing_moves_from_a_to_b():
+    a, b = stripes(period=6.0), blobs()
+    vec = GramTextureVectorizer(**OPTIONS).fit(np.stack([a, b]))
+    va, vb = vec.transform(np.stack([a, b]))
+    t = np.linspace(0, 1, 5)[:, None]
+    morphs = vec.inverse_transform((1 - t) * va + t * vb, n_iter=60)
+    v = vec.transform(morphs)
+    to_a, to_b = np.linalg.norm(v - va, axis=1), np.linalg.norm(v - vb, axis=1)
+    # Monotone up to 5 % of the A-B distance (the syntheses are not exact).
+    tolerance = 0.05 * np.linalg.norm(va - vb)
+    assert (np.diff(to_a) > -tolerance).all() and (np.diff(to_b) < tolerance).all()
+    assert to_a[0] < to_a[-1] and to_b[-1] < to_b[0]
+
+
+# ---------------------------------------------------------------- LandmarkMDS inverse
+
+
+def test_landmark_inverse_is_exact_at_landmarks_and_convex():
+    rng = np.random.default_rng(0)
+    points = rng.random((12, 2)) * 10
+    X = np.hstack([points, 1e-3 * np.eye(12)])  # the one-hot part reads off the weights
+    lmds = LandmarkMDS(n_components=2, n_landmarks=8, random_state=0).fit(X)
+    at_landmarks = lmds.inverse_transform(lmds.landmark_coordinates_)
+    np.testing.assert_allclose(at_landmarks, lmds.landmarks_, rtol=0, atol=1e-12)
+    between = lmds.inverse_transform(rng.random((50, 2)) * 20 - 5
+                                     + lmds.landmark_coordinates_.mean(axis=0) - 5)
+    weights = between[:, 2:] / 1e-3
+    assert (weights > -1e-9).all()
+    np.testing.assert_allclose(weights.sum(axis=1), 1.0, rtol=1e-9)
+    assert (np.count_nonzero(weights > 1e-12, axis=1) <= 3).all()  # k = n_components + 1
+
+
+def test_landmark_inverse_is_continuous():
+    rng = np.random.default_rng(1)
+    X = rng.random((15, 6))
+    lmds = LandmarkMDS(n_components=2, random_state=0).fit(X)
+    start, end = lmds.embedding_[0], lmds.embedding_[1]
+    path = start + np.linspace(0, 1, 2001)[:, None] * (end - start)
+    vectors = lmds.inverse_transform(path)
+    jumps = np.linalg.norm(np.diff(vectors, axis=0), axis=1)
+    # 2000 steps along the segment: no step moves by more than 2 % of the span.
+    assert jumps.max() < 0.02 * np.linalg.norm(X[0] - X[1])
+
+
+@pytest.mark.slow  # two syntheses of the default 300 evaluations: about a minute here
+def test_pipeline_inverse_transform_synthesises_images_at_map_points():
+    images = np.stack([stripes(angle=a) for a in (0.0, 0.8, 1.6)] + [blobs()])
+    pipe = make_pipeline(GramTextureVectorizer(**OPTIONS), LandmarkMDS(n_components=2))
+    coordinates = pipe.fit_transform(images)
+    out = pipe.inverse_transform(coordinates[[0, 3]])
+    assert out.shape == (2, SIZE, SIZE)
+    vec = pipe[0]
+    distances = np.linalg.norm(vec.transform(out)[:, None] - vec.transform(images)[None],
+                               axis=2)
+    assert list(distances.argmin(axis=1)) == [0, 3]
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_iter": 0}, "n_iter must be an integer >= 1"),
+        ({"n_iter": 2.5}, "n_iter must be an integer >= 1"),
+        ({"size": 1, "layers": ("conv1_1", "conv3_1")}, "at least 4x4 pixels to reach conv3_1"),
+        ({"size": (0, 5)}, "size must be None"),
+        ({"size": "big"}, "size must be None"),
+        ({"spectrum_weight": -1.0}, "spectrum_weight must be a finite number"),
+        ({"spectrum_weight": float("nan")}, "spectrum_weight must be a finite number"),
+        ({"spectrum_weight": 1.0, "size": 16}, "needs size=None"),
+        ({"init": "zeros"}, "init must be 'noise'"),
+    ],
+)
+def test_bad_synthesis_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        synthesize_textures(stripes()[None], **{**OPTIONS, **kwargs})
+
+
+@pytest.mark.parametrize(
+    ("images", "match"),
+    [
+        (np.full((1, SIZE, SIZE), np.nan), "contains NaN"),
+        (np.zeros((1, 2, 2)), "at least 4x4 pixels to reach conv3_1"),
+    ],
+)
+def test_bad_exemplars(images, match):
+    with pytest.raises(ValueError, match=match):
+        synthesize_textures(images, layers=("conv1_1", "conv3_1"), weights="random")
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    return GramTextureVectorizer(**OPTIONS).fit(stripes()[None])
+
+
+@pytest.mark.parametrize(
+    ("X", "match"),
+    [
+        (np.ones((1, 5)), "must have 10336 features"),
+        (np.full((1, 10336), np.nan), "NaN or infinity"),
+        (np.full((1, 10336), np.inf), "NaN or infinity"),
+        (np.zeros((1, 10336)), "is zero"),
+        (np.ones((1, 2, 10336)), "shape \\(n_samples, n_features\\)"),
+        (np.array([["a"] * 10336]), "real numbers"),
+    ],
+)
+def test_bad_texture_vectors(fitted, X, match):
+    with pytest.raises(ValueError, match=match):
+        fitted.inverse_transform(X, n_iter=1)
+
+
+def test_inverse_transform_needs_fit_and_iterations(fitted):
+    with pytest.raises(NotFittedError):
+        GramTextureVectorizer(**OPTIONS).inverse_transform(np.ones((1, 10336)))
+    with pytest.raises(ValueError, match="n_iter"):
+        fitted.inverse_transform(np.ones((1, 10336)), n_iter=0)
+    with pytest.raises(NotFittedError):
+        LandmarkMDS().inverse_transform(np.zeros((1, 2)))
+
+
+def test_landmark_inverse_bad_input():
+    X = np.random.default_rng(0).random((6, 4))
+    lmds = LandmarkMDS(n_components=2).fit(X)
+    with pytest.raises(ValueError, match="n_components=2 columns"):
+        lmds.inverse_transform(np.zeros((1, 3)))
+    with pytest.raises(ValueError, match=r"NaN|infinity"):
+        lmds.inverse_transform(np.array([[np.nan, 0.0]]))
+    from sklearn_texture.distances import texture_distances
+
+    precomputed = LandmarkMDS(metric="precomputed").fit(texture_distances(X))
+    with pytest.raises(ValueError, match="metric='euclidean'"):
+        precomputed.inverse_transform(np.zeros((1, 2)))
