@@ -187,7 +187,7 @@ CLI_HARDENING_CASES = {
                                       _huge_allocation)),
     "embed-memory-error-no-text": cli(1, r"error: out of memory; use a smaller", EMBED,
                                       lambda w: _good(w / "images", 3),
-                                      ("sklearn_texture.experiments", "embed",
+                                      ("sklearn_texture.maps", "fit_map",
                                        _raise(MemoryError()))),
     "angle-unexpected-type-error": cli(1, "TypeError: boom", ANGLE,
                                        patch=("sklearn_texture.experiments", "run_angle_task",
@@ -200,7 +200,7 @@ CLI_HARDENING_CASES = {
                                  patch=("sklearn_texture.experiments", "run_angle_task",
                                         _raise(NotImplementedError("no kernel for meta")))),
     "angle-device-meta": cli(1, "device='meta'", [*ANGLE, "--device", "meta"]),
-    "angle-weights-empty": cli(1, "weights must be .*got an empty string",
+    "angle-weights-empty": cli(1, r"weights must be a built-in name .* got ''",
                                [*ANGLE, "--weights", ""]),
     "angle-error-without-text": cli(1, r"error: ValueError$", ANGLE,
                                     patch=("sklearn_texture.experiments", "run_angle_task",
@@ -352,6 +352,11 @@ def _embed(images, out, *extra):
                  *extra])
 
 
+# The files of one embed run (without skipped.csv, --labels' r2.csv or --into).
+RUN_FILES = ["coordinates.csv", "distances.npy", "map.png", "model.joblib", "report.html",
+             "settings.json", "stress.csv", "thumbnails.json", "vectors.npy"]
+
+
 def _snapshot(folder):
     return {p.name: p.read_bytes() for p in folder.iterdir()}
 
@@ -365,8 +370,7 @@ def test_rerun_replaces_the_folder_whole(tmp_path):
     for bad in ("nan.tif", "inf.tif", "one.png"):
         (images / bad).unlink()
     assert _embed(images, out, "--n-components", "3") == 0
-    assert sorted(p.name for p in out.iterdir()) == [
-        "coordinates.csv", "map.png", "settings.json"]
+    assert sorted(p.name for p in out.iterdir()) == RUN_FILES
     assert "mds_3" in _rows(out / "coordinates.csv")[0]
     assert _leftovers(tmp_path) == []
 
@@ -387,7 +391,7 @@ def test_results_folder_is_replaced_but_not_one_with_other_files(tmp_path, capsy
 
 @pytest.mark.parametrize("failing", ["aside", "in"])
 def test_failing_rename_leaves_the_old_folder(tmp_path, monkeypatch, failing, capsys):
-    images = _good(tmp_path / "images", 3)
+    images = _good(tmp_path / "images", 4)  # a 3-D map needs 4 images
     out = tmp_path / "out"
     assert _embed(images, out) == 0
     old = _snapshot(out)
@@ -409,14 +413,16 @@ def test_failing_rename_leaves_the_old_folder(tmp_path, monkeypatch, failing, ca
 
 
 def test_failing_write_leaves_the_old_folder(tmp_path, monkeypatch, capsys):
-    images = _good(tmp_path / "images", 3)
+    images = _good(tmp_path / "images", 4)
     out = tmp_path / "out"
     assert _embed(images, out) == 0
     old = _snapshot(out)
-    monkeypatch.setattr("sklearn_texture.plotting.plot_image_map",
-                        _raise(OSError("disk full while drawing")))
+    # a result file that cannot be written (a figure that cannot be drawn is only a
+    # warning: tests/test_maps.py)
+    monkeypatch.setattr("sklearn_texture.reports.write_csv",
+                        _raise(OSError("disk full while writing")))
     assert _embed(images, out, "--n-components", "3") == 1
-    assert "disk full while drawing" in capsys.readouterr().err
+    assert "disk full while writing" in capsys.readouterr().err
     assert _snapshot(out) == old
     assert _leftovers(tmp_path) == []
 
@@ -442,8 +448,7 @@ def _check_one_run(out, runs):
     assert settings["n_components"] in runs
     columns = list(_rows(out / "coordinates.csv")[0])
     assert columns == ["file", *(f"mds_{j + 1}" for j in range(settings["n_components"]))]
-    assert sorted(p.name for p in out.iterdir()) == [
-        "coordinates.csv", "map.png", "settings.json"]
+    assert sorted(p.name for p in out.iterdir()) == RUN_FILES
 
 
 def test_concurrent_runs_into_one_folder_never_mix(tmp_path, capsys):
@@ -496,12 +501,12 @@ def test_concurrent_processes_into_one_folder_never_mix(tmp_path):
 _STOPPING_RUN = """
 import sys, time
 from pathlib import Path
-import sklearn_texture.experiments as experiments
+import sklearn_texture.maps as maps
 import sklearn_texture.plotting as plotting
 from sklearn_texture.cli import main
 
 ready, phase = Path(sys.argv[1]), sys.argv[2]
-module, name = (experiments, "embed") if phase == "computing" else (plotting, "plot_image_map")
+module, name = (maps, "fit_map") if phase == "computing" else (plotting, "plot_image_map")
 original = getattr(module, name)
 
 def stopping(*args, **kwargs):
@@ -519,7 +524,7 @@ sys.exit(main(sys.argv[3:]))
                                                (signal.SIGTERM, "computing"),
                                                (signal.SIGINT, "writing")])
 def test_signal_leaves_no_staging_and_the_old_folder(tmp_path, signum, phase):
-    images = _good(tmp_path / "images", 3)
+    images = _good(tmp_path / "images", 4)  # a 3-D map needs 4 images
     out = tmp_path / "out"
     assert _embed(images, out) == 0
     old = _snapshot(out)
