@@ -14,9 +14,9 @@ Formats and readers
   byte orders, ImageJ and OME metadata. Palette images get their colour map (16-bit
   RGB, or grey when the map is grey); ``MinIsWhite`` unsigned images are inverted
   (``max - value``, lossless). CMYK, CIE L*a*b*, colour-filter-array (raw Bayer) and
-  other colour spaces are refused with the reason. Reduced-resolution pages
-  (thumbnails, pyramid levels) are not images of their own: pyramid levels are not
-  read, and a reduced-resolution page is listed as skipped with that reason.
+  other colour spaces are refused with the reason. Reduced-resolution copies
+  (pyramid levels, thumbnail pages marked as such) are not images of their own and are
+  not read; one that tifffile does not attach to its image is skipped with that reason.
 * PNG, JPEG and BMP by Pillow; 16-bit PNG (grey or colour) by ``imagecodecs``, since
   Pillow cuts 16-bit colour PNG to 8 bits. Palette images are read as their RGB colours
   (grey when the palette is grey); 1-bit images as ``bool``.

@@ -218,6 +218,16 @@ def test_pages_of_different_sizes_and_types(tmp_path):
         ((32, 32), np.uint16), ((20, 24), np.float32), ((16, 40, 3), np.uint8)]
 
 
+def test_reduced_resolution_pages_are_not_images(tmp_path):
+    image = _micrograph(64)
+    with tifffile.TiffWriter(tmp_path / "thumb.tif") as writer:
+        writer.write(image)
+        writer.write(image[::4, ::4], subfiletype=1)  # a thumbnail of the same image
+    images, names, skipped = read_images([tmp_path / "thumb.tif"])
+    assert names == [str(tmp_path / "thumb.tif")] and skipped == []
+    np.testing.assert_array_equal(images[0], image)
+
+
 def test_imagej_channels_split_or_rgb(tmp_path):
     channels = np.stack([_micrograph(32, seed=s) for s in range(3)])
     hyper = np.stack([channels, channels[::-1]])  # T=2, C=3
@@ -233,6 +243,19 @@ def test_imagej_channels_split_or_rgb(tmp_path):
         assert [n[-3:] for n in names] == ["[0]", "[1]"]
         np.testing.assert_array_equal(rgb[0], np.moveaxis(channels, 0, -1))
         np.testing.assert_array_equal(rgb[1], np.moveaxis(channels[::-1], 0, -1))
+    # on the command line: 3 time points of 3 channels, 9 grey images or 3 RGB ones
+    folder = tmp_path / "hyper"
+    folder.mkdir()
+    times = np.stack([[_micrograph(32, seed=10 + 3 * t + c) for c in range(3)]
+                      for t in range(3)])
+    tifffile.imwrite(folder / "t3c3.tif", times, imagej=True, metadata={"axes": "TCYX"})
+    for policy, count in [("split", 9), ("rgb", 3)]:
+        out = tmp_path / f"map_{policy}"
+        assert main(["embed", str(folder), "--method", "ps", "--channels", policy,
+                     "--no-progress", "--out", str(out)]) == 0
+        rows = _rows(out / "coordinates.csv")
+        assert [Path(r["file"]).name for r in rows] == [f"t3c3.tif[{k}]" for k in range(count)]
+        assert json.loads((out / "settings.json").read_text())["channels"] == policy
     tifffile.imwrite(tmp_path / "two.tif", channels[:2], imagej=True,
                      metadata={"axes": "CYX"})
     images, _, skipped = read_images([tmp_path / "two.tif"], channels="rgb")
