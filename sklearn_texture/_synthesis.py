@@ -19,6 +19,7 @@ with hard bounds, converged far more slowly: 0.61 and 0.33 of the starting loss 
 150 evaluations where the free pixels reach 0.004, on a 48² stripe texture.)
 """
 
+import contextlib
 from numbers import Integral
 
 import numpy as np
@@ -162,9 +163,11 @@ def optimise_textures(
     Returns
     -------
     images : ndarray of shape (B, H, W, C), float32 in [0, 1]
-    losses : ndarray of shape (n_evaluations + 1, B)
+    losses : ndarray of shape (n_iter + 1, B) or fewer rows
         Each image's loss at every evaluation (the first is the starting images) and,
-        in the last row, the loss of the images returned.
+        in the last row, the loss of the images returned: the optimised pixels
+        clipped (and stretched), or the starting images where those are worse (a very
+        short run).
     """
     from scipy.optimize import Bounds, minimize
 
@@ -205,14 +208,30 @@ def optimise_textures(
             progress.update(1)
         return float(total.detach()), x.grad.double().cpu().numpy().ravel()
 
+    class BudgetSpent(Exception):
+        """The phase has used its evaluations (SciPy's maxfun may overshoot in a line
+        search; the budget is exact)."""
+
     def run(pixels, n_evaluations, bounds):
         if n_evaluations < 1:
             return pixels
-        return minimize(
-            evaluate, pixels, jac=True, method="L-BFGS-B", bounds=bounds,
-            options={"maxfun": n_evaluations, "maxiter": n_evaluations,
-                     "maxcor": HISTORY_SIZE, "ftol": 0.0, "gtol": 0.0},
-        ).x
+        best = [np.inf, pixels]
+        count = [0]
+
+        def counted(flat):
+            if count[0] == n_evaluations:
+                raise BudgetSpent
+            count[0] += 1
+            value, gradient = evaluate(flat)
+            if value < best[0]:
+                best[0], best[1] = value, flat.copy()
+            return value, gradient
+
+        with contextlib.suppress(BudgetSpent):
+            minimize(counted, pixels, jac=True, method="L-BFGS-B", bounds=bounds,
+                     options={"maxfun": n_evaluations, "maxiter": n_evaluations,
+                              "maxcor": HISTORY_SIZE, "ftol": 0.0, "gtol": 0.0})
+        return best[1]  # the pixels with the lowest objective evaluated
 
     # Free pixels first (fast), then bounded to [0, 1] from the clipped pixels, which
     # repairs what clipping costs (0.004 -> 0.016 of the starting loss without it).
@@ -230,10 +249,19 @@ def optimise_textures(
             "the synthesis diverged (the loss or its gradient overflowed float32); try "
             "fewer n_iter or other layer_weights."
         ) from None
-    images = np.clip(np.moveaxis(final.reshape(dims), 1, -1), 0.0, 1.0).astype(np.float32)
-    if stretch:
-        images = stretch_to_unit(images)
-    with torch.no_grad():
-        returned = torch.from_numpy(np.ascontiguousarray(np.moveaxis(images, -1, 1)))
-        history.append(per_image_loss(returned.to(device)).double().cpu().numpy())
+
+    def finish(pixels):
+        images = np.clip(np.moveaxis(pixels.reshape(dims), 1, -1), 0.0, 1.0)
+        images = stretch_to_unit(images) if stretch else images.astype(np.float32)
+        with torch.no_grad():
+            batch_pixels = torch.from_numpy(np.ascontiguousarray(np.moveaxis(images, -1, 1)))
+            return images, per_image_loss(batch_pixels.to(device)).double().cpu().numpy()
+
+    images, returned = finish(final)
+    # Never worse than the starting images (a short run can end worse once clipped).
+    worse = returned > history[0]
+    if worse.any():
+        start_images, start_losses = finish(start.astype(np.float64))
+        images[worse], returned[worse] = start_images[worse], start_losses[worse]
+    history.append(returned)
     return images, np.stack(history)

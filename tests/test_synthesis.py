@@ -263,3 +263,37 @@ def test_landmark_inverse_bad_input():
     precomputed = LandmarkMDS(metric="precomputed").fit(texture_distances(X))
     with pytest.raises(ValueError, match="metric='euclidean'"):
         precomputed.inverse_transform(np.zeros((1, 2)))
+
+
+# ---------------------------------------------------------------- command line
+
+
+def test_cli_synthesize_writes_pngs_panel_curve_and_losses(tmp_path):
+    from PIL import Image
+
+    from sklearn_texture.cli import main
+
+    Image.fromarray((stripes() * 255).astype(np.uint8)).save(tmp_path / "a.png")
+    Image.fromarray((blobs() * 65535).astype(np.uint16)).save(tmp_path / "b.png")
+    out = tmp_path / "out"
+    status = main([
+        "synthesize", str(tmp_path / "a.png"), str(tmp_path / "b.png"), "--out", str(out),
+        "--n-iter", "4", "--weights", "random", "--no-progress",
+    ])
+    assert status == 0
+    assert {p.name for p in out.iterdir()} == {
+        "a_synthesis.png", "b_synthesis.png", "panel.png", "loss_curve.png", "losses.csv",
+        "settings.json"}
+    assert Image.open(out / "a_synthesis.png").mode == "L"
+    assert Image.open(out / "b_synthesis.png").mode == "I;16"  # 16-bit where the input was
+    import csv
+
+    rows = list(csv.DictReader((out / "losses.csv").open()))
+    assert [r["bits"] for r in rows] == ["8", "16"]
+    assert all(int(r["evaluations"]) == 4 for r in rows)
+    # A second run replaces the folder whole; a bad run leaves it as it was.
+    before = (out / "losses.csv").read_bytes()
+    assert main(["synthesize", str(tmp_path / "nothing-here"), "--out", str(out),
+                 "--weights", "random", "--no-progress"]) == 1
+    assert (out / "losses.csv").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
