@@ -352,6 +352,125 @@ def _add_weights_command(commands):
     fetch.set_defaults(handler=_weights_fetch)
 
 
+# ---------------------------------------------------------------- synthesize (issue 14)
+
+
+def _synthesize(args):
+    import numpy as np
+
+    from sklearn_texture.backbones import minimum_image_size
+    from sklearn_texture.gram import PAPER_LAYERS
+    from sklearn_texture.io import read_images
+    from sklearn_texture.reports import staged_output, write_csv, write_settings
+    from sklearn_texture.synthesis import synthesize_textures
+
+    deepest = PAPER_LAYERS[-1]
+    images, names, skipped = read_images(args.paths, min_size=minimum_image_size(deepest),
+                                         size_reason=f" to reach {deepest}")
+    for name, reason in skipped:
+        print(f"skipped {name}: {reason}", file=sys.stderr)
+    if not images:
+        raise ValueError(f"synthesize found no usable image (skipped {len(skipped)}).")
+    syntheses, losses = synthesize_textures(
+        images, size=args.size, n_iter=args.n_iter, weights=args.weights,
+        spectrum_weight=args.spectrum_weight, device=args.device,
+        random_state=args.random_state, verbose=int(not args.no_progress),
+        return_losses=True)
+    settings = _settings(args, size=args.size, n_iter=args.n_iter,
+                         spectrum_weight=args.spectrum_weight,
+                         paths=[str(p) for p in args.paths])
+    rows, stems = [], _unique_stems(names)
+    with staged_output(args.out) as staging:
+        write_settings(settings, staging / "settings.json")
+        for name, stem, image, synthesis, curve in zip(names, stems, images, syntheses,
+                                                       losses, strict=True):
+            sixteen = np.asarray(image).dtype == np.uint16
+            _write_png(synthesis, staging / f"{stem}_synthesis.png", sixteen)
+            rows.append({"file": name, "synthesis": f"{stem}_synthesis.png",
+                         "bits": 16 if sixteen else 8, "start_loss": float(curve[0]),
+                         "final_loss": float(curve[-1]),
+                         "final/start": float(curve[-1] / curve[0]),
+                         "evaluations": len(curve) - 1})
+        write_csv(rows, staging / "losses.csv")
+        if skipped:
+            write_csv([{"file": n, "reason": r} for n, r in skipped], staging / "skipped.csv")
+        _synthesis_figures(images, syntheses, losses, stems, staging)
+    print(f"Synthesised {len(rows)} image(s) in {args.n_iter} evaluations; final loss "
+          f"{min(r['final/start'] for r in rows):.3g}-{max(r['final/start'] for r in rows):.3g}"
+          f" of the start. Results in {args.out}/")
+    return 0
+
+
+def _unique_stems(names):
+    """File stems for the outputs, made unique (``a``, ``a-2``, ...) and filename-safe."""
+    import re
+
+    stems, seen = [], {}
+    for name in names:
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem) or "image"
+        seen[stem] = seen.get(stem, 0) + 1
+        stems.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
+    return stems
+
+
+def _write_png(image, path, sixteen):
+    """A [0, 1] image as an 8-bit or 16-bit PNG (grey or RGB)."""
+    import numpy as np
+    from PIL import Image
+
+    if sixteen and image.ndim == 2:
+        Image.fromarray(np.rint(image * 65535).astype(np.uint16)).save(path)
+    else:
+        Image.fromarray(np.rint(image * 255).astype(np.uint8)).save(path)
+
+
+def _synthesis_figures(images, syntheses, losses, stems, staging):
+    """panel.png (originals above their syntheses, as the paper's Fig. 1) and
+    loss_curve.png (relative loss per evaluation, log scale)."""
+    from matplotlib.figure import Figure
+
+    n = len(stems)
+    figure = Figure(figsize=(2.4 * n, 5.0), layout="constrained")
+    axes = figure.subplots(2, n, squeeze=False)
+    for column, (image, synthesis, stem) in enumerate(zip(images, syntheses, stems,
+                                                          strict=True)):
+        for row, (picture, label) in enumerate(((image, "original"),
+                                                (synthesis, "synthesis"))):
+            axis = axes[row, column]
+            axis.imshow(picture, cmap="gray" if picture.ndim == 2 else None)
+            axis.set_xticks([])
+            axis.set_yticks([])
+            axis.set_title(f"{stem}: {label}" if row == 0 else label, fontsize=8)
+    figure.savefig(staging / "panel.png", dpi=100)
+    figure = Figure(figsize=(5.0, 3.5), layout="constrained")
+    axis = figure.subplots()
+    for curve, stem in zip(losses, stems, strict=True):
+        axis.semilogy(curve[:-1], label=stem)
+    axis.set_xlabel("evaluation (forward + backward pass)")
+    axis.set_ylabel("loss / |target|² (Eq. 4)")
+    if n <= 10:
+        axis.legend(fontsize=7)
+    figure.savefig(staging / "loss_curve.png", dpi=100)
+
+
+def _add_synthesize_command(commands):
+    synthesize = commands.add_parser(
+        "synthesize", help="Synthesise new images with your images' textures (Fig. 1).",
+        description="For each image, a new random image with the same texture vector "
+        "(Gatys et al.'s synthesis through the package's own Eq. 1-4), written as PNG "
+        "(16-bit where the input was), with panel.png, loss_curve.png and losses.csv.")
+    synthesize.add_argument("paths", nargs="+", help="image files or folders")
+    synthesize.add_argument("--size", type=_integer(16, MAX_SIZE), default=None,
+                            help="side of the syntheses in pixels (default: each image's "
+                            f"size; 16-{MAX_SIZE})")
+    synthesize.add_argument("--n-iter", type=_integer(1, 100_000), default=300,
+                            help="optimiser evaluations (%(default)s)")
+    synthesize.add_argument("--spectrum-weight", type=_number(high=1e6), default=0.0,
+                            help="weight of the power-spectrum term (Eq. 7; %(default)s)")
+    _common_options(synthesize)
+    synthesize.set_defaults(handler=_synthesize, command_path=("synthesize",))
+
+
 def build_parser():
     """Return the argument parser of ``sklearn-texture``."""
     parser = argparse.ArgumentParser(
@@ -364,6 +483,7 @@ def build_parser():
     _add_reproduce_command(commands)
     _add_embed_command(commands)
     _add_weights_command(commands)
+    _add_synthesize_command(commands)
     return parser
 
 
