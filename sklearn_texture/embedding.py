@@ -341,7 +341,7 @@ class LandmarkMDS(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
         Returns
         -------
-        X_original : ndarray of shape (n_points, n_features_in_)
+        X_original : ndarray of shape (n_points, `n_features_in_`)
             Texture vectors, in the landmarks' dtype.
 
         Raises

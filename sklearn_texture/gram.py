@@ -319,7 +319,7 @@ class GramTextureVectorizer(TextureVectorizerBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_out_)
+        X : array-like of shape (n_samples, `n_features_out_`)
             Texture vectors, finite and not all zero.
         n_iter : int, default=300
             Optimiser evaluations (forward and backward passes), at least 1.
