@@ -45,6 +45,7 @@ def synthesis():
     return exemplars, images, losses
 
 
+@pytest.mark.slow  # 14-28 s on 2 shared cores
 def test_loss_falls_and_transform_sees_the_reported_loss(synthesis):
     exemplars, images, losses = synthesis
     assert images.shape == (2, SIZE, SIZE) and images.dtype == np.float32
@@ -59,6 +60,7 @@ def test_loss_falls_and_transform_sees_the_reported_loss(synthesis):
     np.testing.assert_allclose(achieved, [c[-1] for c in losses], rtol=1e-3)
 
 
+@pytest.mark.slow  # 14-28 s on 2 shared cores
 def test_each_synthesis_is_nearest_to_its_own_exemplar(synthesis):
     exemplars, images, _ = synthesis
     vectorizer = GramTextureVectorizer(**OPTIONS).fit(exemplars)
@@ -105,6 +107,7 @@ def test_power_spectrum_torch_gives_eq7_distances(size):
                                np.linalg.norm(reference, axis=1), rtol=1e-10)
 
 
+@pytest.mark.slow  # 14-28 s on 2 shared cores
 def test_spectrum_term_runs_and_lowers_the_spectrum_distance():
     exemplar = stripes(period=8.0)[None]
     plain = synthesize_textures(exemplar, n_iter=30, **OPTIONS)
@@ -130,6 +133,7 @@ def test_inverse_transform_shapes_and_ranges():
     assert out.min() >= -1.0 and out.max() <= 3.0
 
 
+@pytest.mark.slow  # 14-28 s on 2 shared cores
 def test_morphing_moves_from_a_to_b():
     a, b = stripes(period=6.0), blobs()
     vec = GramTextureVectorizer(**OPTIONS).fit(np.stack([a, b]))
@@ -268,6 +272,7 @@ def test_landmark_inverse_bad_input():
 # ---------------------------------------------------------------- command line
 
 
+@pytest.mark.slow  # 14-28 s on 2 shared cores
 def test_cli_synthesize_writes_pngs_panel_curve_and_losses(tmp_path):
     from PIL import Image
 
