@@ -124,6 +124,8 @@ def _reproduce_manifold(args):
 
 
 _EMBED_MIN_IMAGES = 3
+# Native pixels handed to the vectorizer at once by embed (images of one size and dtype).
+_EMBED_BATCH_BYTES = 256 * 2**20
 
 
 def _embed_min_size(method):
@@ -142,60 +144,290 @@ def _embed_min_size(method):
     return minimum_image_size(deepest), " (the power spectra are compared on one grid)"
 
 
-def _embed(args):
-    import numpy as np
-
-    from sklearn_texture.distances import texture_distances
-    from sklearn_texture.experiments import embed
+def _read_embed_images(args):
+    """Read embed's images as stored (``sklearn_texture.io``): native dtypes, memory-mapped
+    where the files allow it, every page of multi-page files; report the skipped ones."""
     from sklearn_texture.io import read_images
-    from sklearn_texture.plotting import plot_image_map
-    from sklearn_texture.reports import staged_output, write_csv, write_settings
 
     min_size, size_reason = _embed_min_size(args.method)
-    images, names, skipped = read_images(args.paths, min_size=min_size,
-                                         size_reason=size_reason)
+    images, names, skipped = read_images(
+        args.paths, min_size=min_size, size_reason=size_reason, recursive=args.recursive,
+        max_pixels=args.max_pixels, channels=args.channels, crop_bottom=args.crop_bottom,
+        memmap=True)
     for name, reason in skipped:
-        print(f"skipped {name}: {reason}", file=sys.stderr)
-    if len(images) < _EMBED_MIN_IMAGES:
+        _embed_say(args, f"skipped {name}: {reason}")
+    # a map of D dimensions needs D + 1 images; placing on a map (--into), one
+    needed = 1 if args.into else max(_EMBED_MIN_IMAGES, args.n_components + 1)
+    if len(images) < needed:
         first = f" First skipped: {skipped[0][0]}: {skipped[0][1]}" if skipped else ""
-        raise ValueError(f"embed needs at least {_EMBED_MIN_IMAGES} readable images; found "
-                         f"{len(images)} (skipped {len(skipped)}).{first}")
-    settings = _settings(args, method=args.method, n_components=args.n_components,
-                         paths=[str(p) for p in args.paths])
-    if args.method == "ps" and len({im.shape for im in images}) > 1:
-        # Eq. 7 compares spectra on one wavevector grid: crop to a common size.
-        side_h = min(im.shape[0] for im in images)
-        side_w = min(im.shape[1] for im in images)
-        images = [_centre_crop(im, side_h, side_w) for im in images]
-        print(f"power spectrum: images centre-cropped to {side_h}x{side_w}", file=sys.stderr)
-        settings["cropped_to"] = [side_h, side_w]
+        what = f" for a {args.n_components}-dimensional map" if needed > 3 else ""
+        raise ValueError(f"embed needs at least {needed} readable image"
+                         f"{'s' if needed > 1 else ''}{what}; found {len(images)} (skipped "
+                         f"{len(skipped)}).{first}")
+    reading = {"recursive": args.recursive, "max_pixels": args.max_pixels,
+               "channels": args.channels, "crop_bottom": args.crop_bottom}
+    return images, names, skipped, reading
+
+
+def _embed_vectorizer(args):
+    """The vectorizer of ``embed``: large images are tiled (``tile_size="auto"``)."""
     if args.method == "cnn":
         from sklearn_texture.gram import GramTextureVectorizer
 
-        vectorizer = GramTextureVectorizer(weights=args.weights, device=args.device,
-                                           random_state=args.random_state,
-                                           verbose=int(not args.no_progress))
-    else:
-        from sklearn_texture.spectrum import PowerSpectrumVectorizer
+        return GramTextureVectorizer(weights=args.weights, device=args.device,
+                                     random_state=args.random_state, tile_size="auto",
+                                     verbose=int(not args.no_progress))
+    from sklearn_texture.spectrum import PowerSpectrumVectorizer
 
-        vectorizer = PowerSpectrumVectorizer()
-    features = vectorizer.fit_transform(images if args.method == "cnn" else np.stack(images))
-    if args.method == "cnn":
-        settings["device_used"] = str(vectorizer.device_)
-    coordinates = embed(texture_distances(features), args.n_components,
-                        random_state=args.random_state)
-    rows = [{"file": name, **{f"mds_{j + 1}": float(value) for j, value in enumerate(point)}}
-            for name, point in zip(names, coordinates, strict=True)]
+    return PowerSpectrumVectorizer()
+
+
+def _texture_vectors(vectorizer, images, *, fit=True):
+    """Fit a GramTextureVectorizer; return the (float32) texture vectors of a list of images.
+
+    Images of one size and dtype go to the vectorizer together, at most
+    ``_EMBED_BATCH_BYTES`` of them at a time (a list mixing dtypes at one size would be
+    stacked into one array, promoting e.g. uint8 to uint16 and so changing the uint8
+    images' intensity mapping); an image the vectorizer tiles goes alone, as a view,
+    so that no copy of it is made.
+    """
+    import numpy as np
+
+    from sklearn_texture._tiling import AUTO_TILING_PIXELS
+
+    groups = {}
+    for index, image in enumerate(images):
+        alone = image.shape[0] * image.shape[1] > AUTO_TILING_PIXELS
+        key = ("alone", index) if alone else (image.shape, image.dtype.str)
+        groups.setdefault(key, []).append(index)
+    if fit:  # checks parameters and format only; fit=False: a map's fitted vectorizer
+        vectorizer.fit(images[0][np.newaxis])
+    vectors = np.empty((len(images), vectorizer.n_features_out_), dtype=np.float32)
+    for members in groups.values():
+        per_batch = max(1, _EMBED_BATCH_BYTES // images[members[0]].nbytes)
+        for start in range(0, len(members), per_batch):
+            batch = members[start:start + per_batch]
+            vectors[batch] = vectorizer.transform(
+                images[batch[0]][np.newaxis] if len(batch) == 1
+                else np.stack([images[i] for i in batch]))
+    return vectors
+
+
+def _embed_say(args, message):
+    """A message on stderr, unless --quiet."""
+    if not args.quiet:
+        print(message, file=sys.stderr)
+
+
+def _embed_warn(message):
+    """A warning line on stderr (also with --quiet): the run goes on."""
+    print(f"sklearn-texture: warning: {message}", file=sys.stderr)
+
+
+def _embed_options(args):
+    """Fill in embed's defaults, or (--into) load the map and take its settings.
+
+    Returns the map (:class:`sklearn_texture.maps.TextureMap`) or None. An option given
+    on the command line that differs from the map's, or weights that are no longer the
+    ones the map was made with, are refused: their texture vectors would not be
+    comparable with the map's.
+    """
+    if args.weights is not None and args.weights not in _BUILT_IN_WEIGHTS \
+            and os.path.isfile(args.weights):
+        # a weights file by its absolute path: the saved model finds it from anywhere
+        args.weights = os.path.abspath(os.path.expanduser(args.weights))
+    if args.into is None:
+        for name, value in EMBED_DEFAULTS.items():
+            if getattr(args, name) is None:
+                setattr(args, name, value)
+        return None
+    from sklearn_texture import maps
+
+    base = maps.load_map(args.into)
+    recorded = base.settings
+    for name in ("method", "n_components", "weights", "random_state"):
+        given, theirs = getattr(args, name), recorded.get(name)
+        if given is not None and given != theirs:
+            option = "--" + name.replace("_", "-")
+            raise ValueError(f"--into {args.into}: the map was made with {option} {theirs}, "
+                             f"not {given}; leave {option} out to use the map's.")
+        setattr(args, name, theirs)
+    vectorizer = base.model[0]
+    if args.device is None:
+        args.device = recorded.get("device", "auto")
+    elif args.method == "cnn" and args.device != recorded.get("device"):
+        vectorizer.set_params(device=args.device)  # where the network runs, nothing else
+    identity = maps.weights_identity(vectorizer)
+    if identity != recorded.get("weights_identity"):
+        raise ValueError(
+            f"--into {args.into}: the map was made with other weights than these "
+            f"({_identity_text(recorded.get('weights_identity'))}; now "
+            f"{_identity_text(identity)}); texture vectors of other weights cannot be "
+            "placed on it.")
+    made_with = recorded.get("versions", {}).get("sklearn-texture")
+    if made_with != __version__:
+        _embed_warn(f"the map {args.into} was made with sklearn-texture {made_with}, this is "
+                    f"{__version__}; placements assume the texture vectors did not change.")
+    return base
+
+
+_BUILT_IN_WEIGHTS = ("vgg19_normalized", "vgg19_imagenet", "random")
+
+
+def _identity_text(identity):
+    if not isinstance(identity, dict):
+        return "not recorded"
+    return ", ".join(f"{key} {value}" for key, value in identity.items()
+                     if key not in ("layers", "method"))
+
+
+def _fit_to_map_grid(base, images, names, skipped):
+    """Power spectra: centre-crop new images to the map's grid; skip smaller ones."""
+    height, width = base.model[0].image_shape_
+    kept, kept_names = [], []
+    for image, name in zip(images, names, strict=True):
+        if image.shape[0] < height or image.shape[1] < width:
+            skipped.append((name, f"smaller than the map's {height}x{width} power-spectrum "
+                            f"grid; got {image.shape[0]}x{image.shape[1]}."))
+            continue
+        kept.append(_centre_crop(image, height, width))
+        kept_names.append(name)
+    if not kept:
+        raise ValueError(f"no image fits the map's {height}x{width} power-spectrum grid "
+                         f"(skipped {len(skipped)}).")
+    return kept, kept_names
+
+
+def _embed(args):
+    import numpy as np
+
+    from sklearn_texture import maps
+    from sklearn_texture.io import thumbnail
+    from sklearn_texture.reports import staged_output, write_csv
+
+    labels = maps.read_labels(args.labels) if args.labels else None  # before any work
+    base = _embed_options(args)
+    progress = not (args.no_progress or args.quiet)
+    images, names, skipped, reading = _read_embed_images(args)
+    all_names = names if base is None else [*base.names, *names]
+    values = None if labels is None else maps.match_labels(
+        labels, all_names, skipped=[name for name, _ in skipped])
+    if base is None:
+        settings = _settings(args, method=args.method, n_components=args.n_components,
+                             paths=[str(p) for p in args.paths], **reading)
+        if args.method == "ps" and len({im.shape[:2] for im in images}) > 1:
+            # Eq. 7 compares spectra on one wavevector grid: crop to a common size.
+            side_h = min(im.shape[0] for im in images)
+            side_w = min(im.shape[1] for im in images)
+            images = [_centre_crop(im, side_h, side_w) for im in images]
+            _embed_say(args, f"power spectrum: images centre-cropped to {side_h}x{side_w}")
+            settings["cropped_to"] = [side_h, side_w]
+        vectorizer = _embed_vectorizer(args)
+        vectorizer.set_params(verbose=int(progress))
+        if args.method == "cnn":
+            settings["tile_size"] = vectorizer.tile_size
+            features = _texture_vectors(vectorizer, images)
+            settings["device_used"] = str(vectorizer.device_)
+        else:
+            features = vectorizer.fit_transform(np.stack(images))
+        texture_map = maps.fit_map(features, names, vectorizer, args.n_components,
+                                   settings=settings)
+    else:
+        if args.method == "ps":
+            images, names = _fit_to_map_grid(base, images, names, skipped)
+        vectorizer = base.model[0]
+        vectorizer.set_params(verbose=int(progress))
+        if args.method == "cnn":
+            # refit only to move the network to another --device (fit loads nothing)
+            moved = args.device != base.settings.get("device")
+            features = _texture_vectors(vectorizer, images, fit=moved)
+        else:
+            features = vectorizer.transform(np.stack(images))
+        texture_map = maps.place_vectors(base, features, names)
+        texture_map.settings.update(
+            version=__version__, versions=maps.package_versions(), device=args.device,
+            placed=[*base.settings.get("placed", []),
+                    {"into": str(args.into), "paths": [str(p) for p in args.paths],
+                     "version": __version__, **reading}])
+        if args.method == "cnn":
+            texture_map.settings["device_used"] = str(vectorizer.device_)
+    if labels is not None:
+        texture_map.settings["labels"] = str(args.labels)
+    texture_map.thumbnails += [maps.encode_thumbnail(thumbnail(image)) for image in images]
+    columns = labels.columns if labels is not None else []
+    analysis = _embed_analysis(texture_map, values, columns, required=labels is not None)
     with staged_output(args.out) as staging:
-        write_settings(settings, staging / "settings.json")
-        write_csv(rows, staging / "coordinates.csv")
+        maps.save_map(texture_map, staging)  # coordinates.csv first
         if skipped:
             write_csv([{"file": n, "reason": r} for n, r in skipped], staging / "skipped.csv")
-        plot_image_map(coordinates, images, staging / "map.png",
-                       names=[Path(n).name for n in names])
-    print(f"Embedded {len(images)} images into {args.n_components} dimensions "
-          f"({args.method}); skipped {len(skipped)}. Results in {args.out}/")
+        if analysis is not None:
+            write_csv([{"D*": d, "stress": s} for d, s in
+                       zip(analysis.dimensions, analysis.stress, strict=True)],
+                      staging / "stress.csv")
+        if analysis is not None and labels is not None:
+            write_csv([{k: v for k, v in row.items() if k != "stress"}
+                       for row in analysis.rows], staging / "r2.csv")
+        _embed_figures(args, staging, texture_map, analysis, values, columns, skipped)
+    if not args.quiet:
+        placed = "" if base is None else f"; placed {len(names)} on the map {args.into}"
+        print(f"Embedded {len(texture_map.names)} images into {args.n_components} "
+              f"dimensions ({args.method}){placed}; skipped {len(skipped)}. Results in "
+              f"{args.out}/")
+        if analysis is not None and labels is not None:
+            for line in maps.describe_r2(analysis, columns, args.n_components):
+                print(line)
     return 0
+
+
+def _embed_analysis(texture_map, values, columns, *, required):
+    """Stress and R² per D*: an error with --labels (r2.csv is a result), else a warning."""
+    from sklearn_texture import maps
+
+    try:
+        return maps.dimension_analysis(texture_map, values, columns)
+    except ValueError as error:
+        if required:
+            raise
+        _embed_warn(f"no stress per D* in the report ({error})")
+        return None
+
+
+_MAP_PNG_MAX_NAMES = 60
+
+
+def _embed_figures(args, staging, texture_map, analysis, values, columns, skipped):
+    """map.png and report.html: a failure is a warning; the computed files stay."""
+    from sklearn_texture import html_report, maps, plotting
+
+    names = texture_map.names
+    try:
+        # names under the thumbnails only where they can be read (and drawn in time: 210
+        # names take longer than the 210 thumbnails); the report names every image
+        plotting.plot_image_map(texture_map.coordinates,
+                                [maps.decode_thumbnail(t) for t in texture_map.thumbnails],
+                                staging / "map.png", names=[Path(n).name for n in names]
+                                if len(names) <= _MAP_PNG_MAX_NAMES else None)
+    except Exception as error:  # any plotting failure: the results stay
+        _embed_warn(f"map.png was not drawn ({type(error).__name__}: {error}); the other "
+                    "files are written.")
+        (staging / "map.png").unlink(missing_ok=True)
+    try:
+        html_report.write_report(
+            staging / "report.html", names=names, coordinates=texture_map.coordinates,
+            thumbnails=texture_map.thumbnails, roles=texture_map.roles,
+            labels=None if values is None else {c: values[:, k] for k, c in enumerate(columns)},
+            dimensions=analysis.dimensions if analysis else (),
+            stress=analysis.stress if analysis else (),
+            analysis_rows=analysis.rows if analysis and columns else (),
+            lines=maps.describe_r2(analysis, columns, args.n_components)
+            if analysis and columns else (),
+            notes=analysis.notes if analysis else None,
+            counts=analysis.counts if analysis else None, skipped=skipped,
+            settings=texture_map.settings, title=f"Texture map: {args.out}")
+    except Exception as error:  # any report failure: the results stay
+        _embed_warn(f"report.html was not written ({type(error).__name__}: {error}); the "
+                    "other files are written.")
+        (staging / "report.html").unlink(missing_ok=True)
 
 
 def _centre_crop(image, height, width):
@@ -292,15 +524,29 @@ def _noise_options(parser):
                        help=f"fBm octaves (%(default)s; 1-{MAX_OCTAVES})")
 
 
-def _common_options(parser):
+# embed's defaults; with --into the map's own settings take their place.
+EMBED_DEFAULTS = {"method": "cnn", "n_components": 2, "weights": "vgg19_normalized",
+                  "device": "auto", "random_state": 0}
+
+
+def _common_options(parser, *, map_defaults=False):
+    """--out, --weights, --device, --random-state, --no-progress; with ``map_defaults``
+    (embed) the defaults are None, filled in from EMBED_DEFAULTS or the --into map."""
+    def default(name):
+        return None if map_defaults else EMBED_DEFAULTS[name]
+
+    into = "; with --into: the map's" if map_defaults else ""
     parser.add_argument("--out", type=_out_folder, default="sklearn-texture-results",
                         help="output folder: created, or an earlier run's folder replaced "
                         "as a whole (%(default)s)")
-    parser.add_argument("--weights", default="vgg19_normalized",
-                        help="vgg19_normalized (paper), vgg19_imagenet, random, or a file")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    parser.add_argument("--random-state", type=_integer(0, MAX_SEED), default=0,
-                        help="seed of the datasets, random weights and MDS (%(default)s)")
+    parser.add_argument("--weights", default=default("weights"),
+                        help="vgg19_normalized (paper; the default), vgg19_imagenet, random, "
+                        f"or a file{into}")
+    parser.add_argument("--device", default=default("device"),
+                        help=f"auto (the default), cpu, cuda, cuda:1, ...{into}")
+    parser.add_argument("--random-state", type=_integer(0, MAX_SEED),
+                        default=default("random_state"),
+                        help=f"seed of the datasets, random weights and MDS (0{into})")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -331,13 +577,46 @@ def _add_reproduce_command(commands):
     manifold.set_defaults(handler=_reproduce_manifold, command_path=("reproduce", "manifold"))
 
 
+def _reading_options(parser):
+    reading = parser.add_argument_group(
+        "reading images (see docs/micrographs.md: every page of a multi-page file is an "
+        "image, named FILE[0], FILE[1], ...; values are kept as stored)")
+    reading.add_argument("--recursive", action="store_true", help="search subfolders too")
+    reading.add_argument("--max-pixels", type=_positive_int, default=None, metavar="N",
+                         help="refuse images of more than N pixels before decoding them "
+                         "(default: Pillow's decompression-bomb limit, about 89 million)")
+    reading.add_argument("--crop-bottom", type=_integer(0), default=0, metavar="PIXELS",
+                         help="remove PIXELS rows from the bottom of every image (an SEM "
+                         "data bar; %(default)s)")
+    reading.add_argument("--channels", choices=("split", "rgb"), default="split",
+                         help="channels marked in ImageJ/OME metadata: 'split' reads each "
+                         "as a grey image, 'rgb' reads exactly 3 as one RGB image "
+                         "(%(default)s); RGB samples stay colour either way")
+
+
 def _add_embed_command(commands):
     embed = commands.add_parser("embed", help="Map your own images (a folder or files) with MDS.")
-    embed.add_argument("paths", nargs="+", help="image files or folders (PNG, JPEG, TIFF, BMP)")
-    embed.add_argument("--method", choices=("cnn", "ps"), default="cnn")
-    embed.add_argument("--n-components", type=_positive_int, default=2,
-                       help="dimensions of the map (%(default)s)")
-    _common_options(embed)
+    embed.add_argument("paths", nargs="+",
+                       help="image files or folders (TIFF, PNG, JPEG, BMP, NumPy .npy)")
+    embed.add_argument("--method", choices=("cnn", "ps"), default=None,
+                       help="cnn: VGG-19 Gram matrices (the default); ps: power spectra; "
+                       "with --into: the map's")
+    embed.add_argument("--n-components", type=_positive_int, default=None,
+                       help="dimensions of the map (2; with --into: the map's)")
+    _reading_options(embed)
+    group = embed.add_argument_group("maps, parameters and messages (see docs/micrographs.md)")
+    group.add_argument("--into", metavar="MAP", default=None,
+                      help="place the images on the map in folder MAP (an earlier embed "
+                      "--out) with its saved model, without refitting it; --out then holds "
+                      "the map's images and the new ones")
+    group.add_argument("--labels", metavar="CSV", default=None,
+                      help="a CSV with a 'file' column and numeric columns (your processing "
+                      "parameters): colours the report and writes r2.csv, the R² (Eq. 13) of "
+                      "each column at D* = 1-10 and the angles between them (Eq. 14)")
+    group.add_argument("--quiet", action="store_true",
+                      help="no progress and no messages on stderr (warnings and errors "
+                      "only), no summary on stdout")
+    _common_options(embed, map_defaults=True)
     embed.set_defaults(handler=_embed, command_path=("embed",))
 
 
@@ -533,6 +812,27 @@ def _non_interactive_backend():
         matplotlib.use("Agg")
 
 
+@contextlib.contextmanager
+def _library_messages(args):
+    """The library's progress messages (``logging``, INFO) on stderr for this run, unless
+    --no-progress or --quiet; its warnings always."""
+    import logging
+
+    logger = logging.getLogger("sklearn_texture")
+    quiet = getattr(args, "no_progress", False) or getattr(args, "quiet", False)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("sklearn-texture: %(message)s"))
+    handler.setLevel(logging.WARNING if quiet else logging.INFO)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(min(level or logging.WARNING, handler.level))
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def _error(message):
     message = " ".join(str(message).split())  # some library messages span lines
     print(f"sklearn-texture: error: {message}", file=sys.stderr)
@@ -570,7 +870,7 @@ def main(argv=None):
 
             # Held for the whole run: a second run into the same --out is refused up
             # front; the results replace the folder whole at the end (staged_output).
-            with locked_output(args.out):
+            with locked_output(args.out), _library_messages(args):
                 return int(args.handler(args) or 0)
         except Interrupted as interrupted:
             name = signal.Signals(interrupted.signum).name

@@ -439,6 +439,8 @@ def load_map(folder):
     problems = []
     if not n or not dims or dims != [f"mds_{j + 1}" for j in range(len(dims))]:
         problems.append("coordinates.csv has no rows or no mds_1, mds_2, ... columns")
+    elif not np.isfinite(coordinates).all():
+        problems.append("coordinates.csv has coordinates that are not finite numbers")
     elif vectors.ndim != 2 or len(vectors) != n:
         problems.append(f"vectors.npy has shape {vectors.shape}, not {n} rows")
     elif distances.shape != (n, n):
