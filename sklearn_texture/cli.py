@@ -403,10 +403,14 @@ def _embed_figures(args, staging, texture_map, analysis, values, columns, skippe
     try:
         # names under the thumbnails only where they can be read (and drawn in time: 210
         # names take longer than the 210 thumbnails); the report names every image
+        # frames: coloured by the first labels column, thick for placed images
         plotting.plot_image_map(texture_map.coordinates,
                                 [maps.decode_thumbnail(t) for t in texture_map.thumbnails],
                                 staging / "map.png", names=[Path(n).name for n in names]
-                                if len(names) <= _MAP_PNG_MAX_NAMES else None)
+                                if len(names) <= _MAP_PNG_MAX_NAMES else None,
+                                values=None if values is None else values[:, 0],
+                                value_label=columns[0] if columns else None,
+                                highlight=[role == "placed" for role in texture_map.roles])
     except Exception as error:  # any plotting failure: the results stay
         _embed_warn(f"map.png was not drawn ({type(error).__name__}: {error}); the other "
                     "files are written.")

@@ -167,7 +167,8 @@ def plot_embedding_3d(embedding, params, path, *, title):
     _save(figure, path, dpi=110)
 
 
-def plot_image_map(embedding, images, path, *, names=None, thumbnail_size=0.06):
+def plot_image_map(embedding, images, path, *, names=None, thumbnail_size=0.06, values=None,
+                   value_label=None, highlight=None):
     """Scatter of a 2-D embedding with each image drawn as a thumbnail at its point.
 
     Parameters
@@ -182,23 +183,48 @@ def plot_image_map(embedding, images, path, *, names=None, thumbnail_size=0.06):
         Labels drawn under the thumbnails.
     thumbnail_size : float, default=0.06
         Thumbnail side as a fraction of the figure's side.
+    values : array-like of shape (N,) or None, default=None
+        A number per image (NaN: none): each thumbnail gets a frame in its colour
+        (viridis; grey for NaN) and the figure a colour bar.
+    value_label : str or None, default=None
+        The colour bar's label.
+    highlight : array-like of bool of shape (N,) or None, default=None
+        Images drawn with a thick frame (orange where ``values`` is None), e.g. images
+        placed on an existing map.
     """
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
     from matplotlib.offsetbox import AnnotationBbox, OffsetImage
 
     embedding = np.asarray(embedding, dtype=float)
     if embedding.shape[1] == 1:  # a 1-D map: its points on a line
         embedding = np.c_[embedding, np.zeros(len(embedding))]
+    highlight = np.zeros(len(embedding), bool) if highlight is None else \
+        np.asarray(highlight, bool)
     figure = _figure(figsize=(8, 8))
     ax = figure.subplots()
     ax.scatter(*embedding[:, :2].T, s=6, c="k")
-    span = np.ptp(embedding[:, :2], axis=0).max() or 1.0
+    colours = [None] * len(embedding)
+    if values is not None:
+        values = np.asarray(values, dtype=float)
+        known = values[np.isfinite(values)]
+        norm = Normalize(*(known.min(), known.max()) if known.size else (0, 1))
+        cmap = colormaps["viridis"]
+        colours = [cmap(norm(v)) if np.isfinite(v) else "0.7" for v in values]
+        figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.7,
+                        label=value_label)
+    side = thumbnail_size * 8 * 72  # points
     for index, (point, image) in enumerate(zip(embedding[:, :2], images, strict=True)):
-        zoom = thumbnail_size * 8 * 72 / max(image.shape[:2])
-        box = AnnotationBbox(OffsetImage(image, zoom=zoom, cmap="gray"), point, frameon=False)
+        zoom = side / max(image.shape[:2])
+        colour = colours[index] or ("tab:orange" if highlight[index] else None)
+        frame = {"frameon": colour is not None, "pad": 0.15,
+                 "bboxprops": {"edgecolor": colour, "linewidth": 3 if highlight[index] else 1.5}}
+        box = AnnotationBbox(OffsetImage(image, zoom=zoom, cmap="gray"), point, **frame)
         ax.add_artist(box)
         if names is not None:
-            ax.annotate(names[index], point, xytext=(0, -0.03 * span), textcoords="offset points",
-                        fontsize=6, ha="center")
+            ax.annotate(names[index], point, xytext=(0, -side / 2 - 2),
+                        textcoords="offset points", fontsize=6, ha="center", va="top")
     ax.set_xlabel("MDS 1")
     ax.set_ylabel("MDS 2" if np.any(embedding[:, 1]) else "")
     _save(figure, path, dpi=120)

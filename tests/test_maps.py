@@ -462,3 +462,25 @@ def test_into_follows_a_weights_file_and_refuses_it_changed(perlin, tmp_path, mo
     assert len(err) == 1 and "the map was made with other weights than these" in err[0]
     assert settings["weights_identity"]["sha256"] in err[0]
     assert not (tmp_path / "placed2").exists()
+
+
+def _pixels_near(path, rgb, tolerance=30):
+    pixels = np.asarray(Image.open(path).convert("RGB"), dtype=int)
+    return int((np.abs(pixels - rgb).max(axis=-1) <= tolerance).sum())
+
+
+def test_map_png_frames_show_labels_and_placed_images(tmp_path):
+    from sklearn_texture import plotting
+
+    rng = np.random.default_rng(0)
+    points, images = rng.normal(size=(6, 2)), [rng.random((16, 16)) for _ in range(6)]
+    orange, yellow = (255, 127, 14), (253, 231, 37)  # tab:orange; viridis at the maximum
+    plotting.plot_image_map(points, images, tmp_path / "plain.png")
+    plotting.plot_image_map(points, images, tmp_path / "placed.png",
+                            highlight=[False] * 4 + [True] * 2)
+    plotting.plot_image_map(points, images, tmp_path / "values.png",
+                            values=[1, 2, 3, 4, np.nan, 9], value_label="k")
+    assert _pixels_near(tmp_path / "plain.png", orange) == 0
+    assert _pixels_near(tmp_path / "placed.png", orange) > 100
+    assert _pixels_near(tmp_path / "plain.png", yellow) == 0
+    assert _pixels_near(tmp_path / "values.png", yellow) > 100  # frame and colour bar
