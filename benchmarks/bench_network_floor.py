@@ -33,7 +33,9 @@ def main(quick=False):
     n_images = 4 if quick else 8
     sides = (128,) if quick else (128, 256)
     a, b = torch.randn(GEMM_SIDE, GEMM_SIDE), torch.randn(GEMM_SIDE, GEMM_SIDE)
-    network = load_backbone("random", PAPER_LAYERS, seed=0)
+    # The same weights in both layouts (load_backbone picks channels_last on the CPU).
+    networks = {layout: load_backbone("random", PAPER_LAYERS, seed=0, memory_format=layout)
+                for layout in ("channels_last", "contiguous")}
     rows = []
     before = load_note("before")
     for side in sides:
@@ -44,15 +46,15 @@ def main(quick=False):
         nchw = torch.rand(n_images, 3, side, side)
         nhwc = nchw.contiguous(memory_format=torch.channels_last)
 
-        def forward(batch):
+        def forward(batch, layout):
             with torch.inference_mode():
-                network(batch)
+                networks[layout](batch)
 
         functions = {
             "sgemm": lambda: torch.mm(a, b),
             "transform": lambda v=vectorizer, x=images: v.transform(x),
-            "forward channels_last": lambda x=nhwc: forward(x),
-            "forward NCHW": lambda x=nchw: forward(x),
+            "forward channels_last": lambda x=nhwc: forward(x, "channels_last"),
+            "forward NCHW": lambda x=nchw: forward(x, "contiguous"),
         }
         for function in functions.values():
             function()  # warm-up: oneDNN primitives, caches
