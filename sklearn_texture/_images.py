@@ -109,9 +109,12 @@ def validate_images(
             raise ValueError("Expected at least one image; got an empty sequence.")
         arrays = [np.asarray(x) for x in X]
         shapes = list(dict.fromkeys(a.shape for a in arrays))
+        # Stacking would promote a uint8 image beside a uint16 one to uint16 and so read it
+        # on the 0-65535 scale: each image keeps its own dtype (and intensity convention).
+        mixed_dtypes = len({a.dtype for a in arrays}) > 1
+        if allow_list and (len(shapes) > 1 or mixed_dtypes):
+            return as_image_list(arrays, min_size=min_size, size_reason=size_reason)
         if len(shapes) > 1:
-            if allow_list:
-                return as_image_list(arrays, min_size=min_size, size_reason=size_reason)
             # np.asarray would fail with numpy's "inhomogeneous shape" message.
             raise ValueError(
                 f"images must all have the same shape; got shapes {shapes[0]} and "

@@ -153,6 +153,17 @@ def test_mixed_sizes_gram_accepts_spectrum_refuses_with_reason():
         PowerSpectrumVectorizer().fit(mixed)
 
 
+def test_a_list_of_mixed_dtypes_keeps_each_images_convention():
+    """A uint8 image beside a uint16 one is still read on the 0-255 scale."""
+    eight = (GREY[0] * 255).astype(np.uint8)
+    sixteen = (GREY[1] * 65535).astype(np.uint16)
+    together = shallow_gram().fit_transform([eight, sixteen])
+    np.testing.assert_allclose(together[0], shallow_gram().fit_transform(eight[None])[0],
+                               rtol=1e-5, atol=1e-7 * np.abs(together).max())
+    np.testing.assert_allclose(together[1], shallow_gram().fit_transform(sixteen[None])[0],
+                               rtol=1e-5, atol=1e-7 * np.abs(together).max())
+
+
 @pytest.mark.parametrize("cls", [GramTextureVectorizer, PowerSpectrumVectorizer])
 def test_parameters_are_keyword_only(cls):
     with pytest.raises(TypeError, match="positional"):
