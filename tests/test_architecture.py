@@ -134,3 +134,16 @@ def test_lazy_names_resolve_and_unknown_names_fail():
     assert set(sklearn_texture.__all__) <= set(dir(sklearn_texture))
     with pytest.raises(AttributeError, match="no attribute 'missing'"):
         sklearn_texture.missing  # noqa: B018
+
+
+def test_library_modules_log_instead_of_printing():
+    """Only the command line prints; the library speaks through logging."""
+    printing = []
+    for path in sorted(PACKAGE.glob("*.py")):
+        if path.stem in ("cli", "__main__"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == "print"):
+                printing.append(f"{path.name}:{node.lineno}")
+    assert printing == []
