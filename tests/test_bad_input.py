@@ -44,6 +44,7 @@ from sklearn_texture import (
     power_spectrum,
     reconstruct_angles,
     regression_angle,
+    synthesize_textures,
     texture_distances,
 )
 from sklearn_texture.cli import main
@@ -62,6 +63,10 @@ def gram(**params):
     return GramTextureVectorizer(
         **{"weights": "random", "random_state": 0, "layers": ("conv1_1", "conv2_1"), **params}
     )
+
+
+# Cheap synthesis settings: random weights, one shallow layer, two evaluations.
+SYNTH = {"weights": "random", "random_state": 0, "layers": ("conv1_1",), "n_iter": 2}
 
 
 def vectors(**params):
@@ -601,6 +606,37 @@ CASES = [
     case("texture_distances", "overflow",
          lambda t: texture_distances(np.array([[1.5e308, 0.0], [-1.5e308, 0.0]])), V,
          "overflow float64"),
+    # ---- synthesis: synthesize_textures and the inverse transforms
+    case("synthesize_textures", "n_iter=0",
+         lambda t: synthesize_textures(IMAGES, **{**SYNTH, "n_iter": 0}), V, "n_iter must be"),
+    case("synthesize_textures", "nan", lambda t: synthesize_textures(NAN_IMAGES, **SYNTH), V,
+         "NaN"),
+    case("synthesize_textures", "too-small",
+         lambda t: synthesize_textures(IMAGES, **{**SYNTH, "layers": ("conv5_1",)}, size=8), V,
+         "at least 16x16 pixels to reach conv5_1"),
+    case("synthesize_textures", "size<0", lambda t: synthesize_textures(IMAGES, **SYNTH, size=-3),
+         V, "size must be"),
+    case("synthesize_textures", "init", lambda t: synthesize_textures(IMAGES, **SYNTH,
+                                                                   init="zeros"), V, "init"),
+    case("synthesize_textures", "empty", lambda t: synthesize_textures([], **SYNTH), V,
+         "at least one image"),
+    case("gram", "inverse-not-fitted",
+         lambda t: gram().inverse_transform(np.zeros((1, 2080))), NotFittedError, "not fitted"),
+    case("gram", "inverse-wrong-length",
+         lambda t: gram().fit(IMAGES).inverse_transform(np.ones((1, 7))), V,
+         "must have 10336 features"),
+    case("gram", "inverse-nan",
+         lambda t: gram().fit(IMAGES).inverse_transform(np.full((1, 10336), np.nan)), V,
+         "NaN or infinity"),
+    case("LandmarkMDS", "inverse-not-fitted",
+         lambda t: LandmarkMDS().inverse_transform(np.zeros((1, 2))), NotFittedError,
+         "not fitted"),
+    case("LandmarkMDS", "inverse-wrong-dimension",
+         lambda t: LandmarkMDS().fit(VECTORS).inverse_transform(np.zeros((1, 3))), V,
+         "n_components=2 columns"),
+    case("LandmarkMDS", "inverse-nan",
+         lambda t: LandmarkMDS().fit(VECTORS).inverse_transform(np.full((1, 2), np.nan)), V,
+         "NaN"),
     # ---- LandmarkMDS
     case("LandmarkMDS", "nan", lambda t: LandmarkMDS().fit(VECTORS * np.nan), V, "NaN"),
     case("LandmarkMDS", "inf", lambda t: LandmarkMDS().fit(VECTORS + np.inf), V, "infinity"),
