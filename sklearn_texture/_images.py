@@ -15,6 +15,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_array, validate_data
 
+from sklearn_texture._validation import is_real_numeric
+
 __all__ = [
     "as_image_list",
     "check_intensity_range",
@@ -57,7 +59,7 @@ def resolve_image_shape(image_shape, n_features):
 
 def _check_finite_numeric(image, what):
     image = np.asarray(image)
-    if image.dtype.kind not in "biuf":
+    if not is_real_numeric(image.dtype):
         raise ValueError(
             f"{what} must be a real numeric array; got dtype {image.dtype}."
         )
@@ -130,7 +132,7 @@ def validate_images(
                 f"Expected an array of images, got {type(X).__name__}."
             )
         array = np.asarray(X) if not isinstance(X, np.ndarray) else X
-        if array.dtype.kind not in "biuf":
+        if not is_real_numeric(array.dtype):
             raise ValueError(f"images must be a real numeric array; got dtype {array.dtype}.")
         if array.ndim == 2:
             return validate_images(

@@ -26,6 +26,8 @@ import numpy as np
 import torch
 
 from sklearn_texture._gram_math import gram_texture_vectors
+from sklearn_texture._images import rescale_intensities
+from sklearn_texture._validation import is_real_numeric
 
 __all__ = [
     "DEFAULT_N_ITER",
@@ -82,7 +84,7 @@ def check_target_vectors(X, n_features):
         raise ValueError(
             f"texture vectors must be a numeric array; got {type(X).__name__}."
         ) from None
-    if array.dtype.kind not in "biuf":
+    if not is_real_numeric(array.dtype):
         raise ValueError(f"texture vectors must be real numbers; got dtype {array.dtype}.")
     if array.ndim == 1:
         array = array[np.newaxis]
@@ -107,13 +109,13 @@ def check_target_vectors(X, n_features):
 def stretch_to_unit(images):
     """Min–max stretch each ``(H, W, C)`` image of a batch onto [0, 1] (colours jointly).
 
-    The vectorizer's mapping of float images without a fixed ``intensity_range``; a
-    uniform image stays as it is (the vectorizer makes it mid grey anyway).
+    The vectorizer's mapping of float images without a fixed ``intensity_range``
+    (:func:`~sklearn_texture._images.rescale_intensities`, the package's one min–max
+    rescaler); a uniform image becomes mid grey, as the vectorizer sees it.
     """
     low = images.min(axis=(1, 2, 3), keepdims=True)
     high = images.max(axis=(1, 2, 3), keepdims=True)
-    span = np.where(high > low, high - low, 1.0)
-    return np.where(high > low, (images - low) / span, images).astype(np.float32)
+    return rescale_intensities(images, low, high)
 
 
 def optimise_textures(
