@@ -64,6 +64,7 @@ class TextureVectorizerBase(TransformerMixin, BaseEstimator):
         self : object
             The fitted vectorizer.
         """
+        self._forget_fit()
         self._check_parameters()
         if is_dask_collection(X):
             X = X[:1].compute()  # the format is all fit needs
@@ -86,6 +87,7 @@ class TextureVectorizerBase(TransformerMixin, BaseEstimator):
         X_new : ndarray or dask array of shape (N, n_features_out_)
             Texture vectors.
         """
+        self._forget_fit()
         self._check_parameters()
         if is_dask_collection(X):
             self._fit_images(self._validate(X[:1].compute(), reset=True))
@@ -139,6 +141,12 @@ class TextureVectorizerBase(TransformerMixin, BaseEstimator):
         return tags
 
     # ------------------------------------------------------------------ shared steps
+
+    def _forget_fit(self):
+        """Drop every fitted attribute, so that a fit that fails leaves an unfitted
+        estimator (``NotFittedError``) rather than a mix of old and new state."""
+        for name in [n for n in vars(self) if n.endswith("_") and not n.startswith("__")]:
+            delattr(self, name)
 
     def _validate(self, X, reset):
         min_size, reason = self._min_image_size()

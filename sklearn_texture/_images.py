@@ -25,6 +25,7 @@ __all__ = [
     "rescale_intensities",
     "resolve_image_shape",
     "to_float_grey",
+    "type_range",
     "unit_rgb",
     "validate_images",
 ]
@@ -115,6 +116,8 @@ def validate_images(
         # on the 0-65535 scale: each image keeps its own dtype (and intensity convention).
         mixed_dtypes = len({a.dtype for a in arrays}) > 1
         if allow_list and (len(shapes) > 1 or mixed_dtypes):
+            if reset:
+                _forget_flat_features(estimator)
             return as_image_list(arrays, min_size=min_size, size_reason=size_reason)
         if len(shapes) > 1:
             # np.asarray would fail with numpy's "inhomogeneous shape" message.
@@ -160,16 +163,20 @@ def validate_images(
         if images.ndim == 3:
             images = images[..., np.newaxis]
         if reset:
-            # Flattened-feature bookkeeping only applies to 2-D input.
-            for attr in ("n_features_in_", "feature_names_in_"):
-                if hasattr(estimator, attr):
-                    delattr(estimator, attr)
+            _forget_flat_features(estimator)
     if images.shape[-1] not in (1, 3, 4):
         raise ValueError(
             f"images must have 1, 3 or 4 channels in the last axis; got {images.shape[-1]}."
         )
     _check_size(images.shape[1], images.shape[2], min_size, "images", size_reason)
     return images
+
+
+def _forget_flat_features(estimator):
+    """Drop ``n_features_in_``/``feature_names_in_``: they only apply to 2-D (flat) input."""
+    for attr in ("n_features_in_", "feature_names_in_"):
+        if hasattr(estimator, attr):
+            delattr(estimator, attr)
 
 
 def _is_2d_frame(X):
@@ -210,6 +217,24 @@ def to_float_grey(images, dtype=np.float64):
 # range onto [0, 1]. Alpha is never part of the range: it carries no texture.
 
 _FULL_RANGE = {np.dtype(np.uint8): (0.0, 255.0), np.dtype(np.uint16): (0.0, 65535.0)}
+
+
+def type_range(dtype):
+    """``(0, 255)`` for 8-bit and ``(0, 65535)`` for 16-bit unsigned images, else None.
+
+    Byte order does not matter (a big-endian ``>u2`` image is 16-bit too).
+
+    Parameters
+    ----------
+    dtype : numpy dtype
+        The image's dtype.
+
+    Returns
+    -------
+    bounds : tuple of float or None
+        The type's full range, which these images are always read on.
+    """
+    return _FULL_RANGE.get(np.dtype(dtype).newbyteorder("="))
 
 
 def colour_channels(images):
@@ -258,8 +283,9 @@ def intensity_bounds(image, intensity_range=None):
         ``None`` for a uniform image without a fixed range (it has no range to map;
         :func:`rescale_intensities` makes it mid grey).
     """
-    if image.dtype in _FULL_RANGE:
-        return _FULL_RANGE[image.dtype]
+    full_range = type_range(image.dtype)
+    if full_range is not None:
+        return full_range
     if intensity_range is not None:
         return float(intensity_range[0]), float(intensity_range[1])
     colours = colour_channels(image)

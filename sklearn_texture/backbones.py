@@ -310,7 +310,7 @@ class InputConvention:
         object.__setattr__(self, "std", std)
 
     def apply(self, batch):
-        """Map an (N, 3, H, W) RGB batch in [0, 1] to the network's input, in place."""
+        """Map an (N, 3, H, W) RGB batch in [0, 1] to the network's input (a new tensor)."""
         if self.bgr:
             batch = batch.flip(1)
         mean = torch.tensor(self.mean, dtype=batch.dtype, device=batch.device)

@@ -688,11 +688,15 @@ def _unique_stems(names):
     """File stems for the outputs, made unique (``a``, ``a-2``, ...) and filename-safe."""
     import re
 
-    stems, seen = [], {}
+    stems, used = [], set()
     for name in names:
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem) or "image"
-        seen[stem] = seen.get(stem, 0) + 1
-        stems.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
+        base = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).stem) or "image"
+        stem, count = base, 1
+        while stem in used:  # "a-2" may itself be a name given: count on until free
+            count += 1
+            stem = f"{base}-{count}"
+        used.add(stem)
+        stems.append(stem)
     return stems
 
 
@@ -703,6 +707,12 @@ def _write_png(image, path, sixteen):
 
     if sixteen and image.ndim == 2:
         Image.fromarray(np.rint(image * 65535).astype(np.uint16)).save(path)
+    elif sixteen:  # Pillow writes colour PNG at 8 bits only; imagecodecs keeps 16
+        import imagecodecs
+
+        Path(path).write_bytes(
+            imagecodecs.png_encode(np.rint(image * 65535).astype(np.uint16))
+        )
     else:
         Image.fromarray(np.rint(image * 255).astype(np.uint8)).save(path)
 

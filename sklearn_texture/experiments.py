@@ -76,8 +76,9 @@ def method_distances(images, method, *, weights="vgg19_normalized", device="auto
         ``"ps"``.
     random_state : int, default=0
         Seed of the CNN's random weights (``weights="random"``). Unused otherwise.
-    layer_weights : dict or None, default=None
-        ``w_l`` of Eq. 3 per layer; ``None`` weighs the layers equally (the paper).
+    layer_weights : array-like of float or None, default=None
+        ``w_l`` of Eq. 3, one per layer in the order of the paper's layers; ``None``
+        weighs the layers equally (the paper).
         Unused for ``"ps"``.
 
     Returns

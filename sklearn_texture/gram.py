@@ -5,7 +5,6 @@ batching, tiling, devices and the scikit-learn protocol to the Gram maths of
 :mod:`sklearn_texture._gram_math` (Eq. 1–4, re-exported here).
 """
 
-import math
 import os
 import warnings
 from numbers import Integral
@@ -378,8 +377,7 @@ class GramTextureVectorizer(TextureVectorizerBase):
 
     def _feature_names(self):
         return np.concatenate([
-            gram_feature_names(layer, _n_channels(size))
-            for layer, size in self.layer_sizes_.items()
+            gram_feature_names(layer, layer_channels(layer)) for layer in self.layer_sizes_
         ])
 
     def __sklearn_tags__(self):
@@ -429,8 +427,3 @@ class GramTextureVectorizer(TextureVectorizerBase):
                 device = torch.device("cpu")
                 self.device = "cpu"
             self.device_ = device
-
-
-def _n_channels(n_packed):
-    """``N`` from the packed size ``N(N+1)/2``."""
-    return (math.isqrt(8 * n_packed + 1) - 1) // 2

@@ -18,7 +18,12 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array
 
 from sklearn_texture._base import TextureVectorizerBase
-from sklearn_texture._images import check_intensity_range, rescale_intensities, to_float_grey
+from sklearn_texture._images import (
+    check_intensity_range,
+    rescale_intensities,
+    to_float_grey,
+    type_range,
+)
 
 __all__ = ["PowerSpectrumVectorizer", "power_spectrum", "power_spectrum_feature_names"]
 
@@ -297,7 +302,9 @@ class PowerSpectrumVectorizer(TextureVectorizerBase):
         variant); see :func:`power_spectrum`.
     intensity_range : tuple of float or None, default=None
         ``None`` rescales each image by its own range onto [-1, 1] (the paper,
-        Sec. III B); ``(low, high)`` maps that fixed range for every image.
+        Sec. III B); ``(low, high)`` maps that fixed range for every float or
+        signed-integer image, while 8- and 16-bit images are then read on their
+        type's full range (0–255, 0–65535), as everywhere in the package.
     verbose : int, default=0
         Show a progress bar over images when positive.
 
@@ -376,10 +383,13 @@ class PowerSpectrumVectorizer(TextureVectorizerBase):
                 f"{images.shape[1]}x{images.shape[2]} images; power spectra of different "
                 "image sizes are not comparable feature by feature."
             )
+        intensity_range = check_intensity_range(self.intensity_range)
+        if intensity_range is not None:
+            # The package's convention (as in the Gram vectorizer): 8- and 16-bit images
+            # are read on their type's full range; a fixed range is for the other dtypes.
+            intensity_range = type_range(images.dtype) or intensity_range
         grey = to_float_grey(images, dtype=self._output_dtype(images.dtype))
-        return _power_spectrum(
-            grey, self._layout, check_intensity_range(self.intensity_range), progress
-        )
+        return _power_spectrum(grey, self._layout, intensity_range, progress)
 
     def _output_dtype(self, input_dtype):
         return np.float32 if input_dtype == np.float32 else np.float64

@@ -237,6 +237,11 @@ def _spectrum_term(exemplars, vectorizer, spectrum_weight):
     device = vectorizer.device_
     target = power_spectrum_torch(torch.from_numpy(np.stack(units)).to(device))
     norm = target.square().sum(dim=1)
+    if not bool((norm > 0).all()):
+        raise ValueError(
+            "spectrum_weight > 0 needs exemplars that are not uniform: a uniform image has "
+            "a zero power spectrum (Eq. 6), so the relative spectrum loss is undefined."
+        )
 
     def term(x):
         return spectrum_weight * (power_spectrum_torch(x[:, 0]) - target).square().sum(

@@ -160,3 +160,11 @@ def test_module_entry_point_and_version():
     from sklearn_texture import __version__
 
     assert completed.stdout.strip() == f"sklearn-texture {__version__}"
+
+
+def test_synthesis_output_stems_never_collide():
+    from sklearn_texture.cli import _unique_stems
+
+    stems = _unique_stems(["x/a.png", "a-2.png", "y/a.png", "z/a b.tif"])
+    assert len(set(stems)) == len(stems) == 4
+    assert stems[:2] == ["a", "a-2"] and stems[3] == "a_b"

@@ -261,3 +261,37 @@ def test_clear_cache_drops_networks():
     first = shallow_gram().fit_transform(GREY)
     backbones.clear_cache()
     np.testing.assert_array_equal(shallow_gram().fit_transform(GREY), first)
+
+
+# ---------------------------------------------------------------- found in review
+
+def test_big_endian_16_bit_images_are_read_on_the_16_bit_scale():
+    sixteen = (30000 + 1000 * GREY).astype(np.uint16)
+    native = shallow_gram().fit_transform(sixteen)
+    swapped = shallow_gram().fit_transform(sixteen.astype(">u2"))
+    np.testing.assert_array_equal(swapped, native)
+
+
+def test_a_failed_fit_leaves_an_unfitted_estimator():
+    from sklearn.exceptions import NotFittedError
+
+    vectorizer = shallow_gram(layers=("conv1_1",)).fit(GREY)
+    vectorizer.set_params(layers=("conv1_1", "conv2_1"))
+    with pytest.raises(ValueError, match="NaN"):
+        vectorizer.fit(np.full((2, 16, 16), np.nan))
+    with pytest.raises(NotFittedError):
+        vectorizer.transform(GREY)
+
+
+def test_refit_on_a_list_forgets_flat_input_bookkeeping():
+    vectorizer = shallow_gram(image_shape=(16, 16)).fit(GREY.reshape(5, -1))
+    assert vectorizer.n_features_in_ == 256
+    vectorizer.fit([GREY[0], RNG.random((24, 24))])
+    assert not hasattr(vectorizer, "n_features_in_")
+
+
+def test_spectrum_reads_8_bit_on_its_type_range_with_a_fixed_range():
+    eight = (GREY * 255).astype(np.uint8)
+    fixed = PowerSpectrumVectorizer(intensity_range=(0, 1))
+    np.testing.assert_allclose(fixed.fit_transform(eight),
+                               fixed.fit_transform(eight / 255.0), rtol=1e-6, atol=1e-9)
