@@ -58,7 +58,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from sklearn_texture._validation import is_real_numeric
-from sklearn_texture.perlin import MAX_OCTAVES, as_generator, perlin2_fields
+from sklearn_texture.perlin import as_generator, check_octaves, perlin2_fields
 
 __all__ = [
     "MAX_DISPLACEMENT",
@@ -374,15 +374,7 @@ def _check_noise(noise_scale, noise_frequency, octaves):
             or value < 0
         ):
             raise ValueError(f"{name} must be a finite real number >= 0; got {value!r}.")
-    if (
-        not isinstance(octaves, Integral)
-        or isinstance(octaves, bool)
-        or not 1 <= octaves <= MAX_OCTAVES
-    ):
-        raise ValueError(
-            f"octaves must be an integer >= 1 and <= MAX_OCTAVES = {MAX_OCTAVES}; "
-            f"got {octaves!r}."
-        )
+    check_octaves(octaves)
     if noise_frequency == 0:
         raise ValueError("noise_frequency must be > 0; got 0.")
     finest = float(noise_frequency) * 2.0 ** (int(octaves) - 1)

@@ -44,6 +44,7 @@ __all__ = [
     "MAX_OCTAVES",
     "REFERENCE_PERMUTATION",
     "as_generator",
+    "check_octaves",
     "perlin2",
     "perlin2_fields",
     "permutation_table",
@@ -321,11 +322,16 @@ def _check_grid_axes(x, y):
         )
 
 
-def _check_params(octaves, persistence, lacunarity, repeatx, repeaty, base):
-    """Validate the fBm parameters; return the per-octave float32 factors.
+def check_octaves(octaves):
+    """Raise ``ValueError`` unless ``octaves`` is an integer in ``[1, MAX_OCTAVES]``.
 
-    ``octaves`` is bounded before the per-octave lists are built, so a huge
-    value fails at once instead of allocating until memory runs out.
+    Checked before any per-octave work, so a huge value fails at once instead of
+    allocating until memory runs out.
+
+    Parameters
+    ----------
+    octaves : int
+        Number of fBm octaves.
     """
     if (
         not isinstance(octaves, Integral)
@@ -336,6 +342,15 @@ def _check_params(octaves, persistence, lacunarity, repeatx, repeaty, base):
             f"octaves must be an integer >= 1 and <= MAX_OCTAVES = {MAX_OCTAVES}; "
             f"got {octaves!r}."
         )
+
+
+def _check_params(octaves, persistence, lacunarity, repeatx, repeaty, base):
+    """Validate the fBm parameters; return the per-octave float32 factors.
+
+    ``octaves`` is bounded before the per-octave lists are built, so a huge
+    value fails at once instead of allocating until memory runs out.
+    """
+    check_octaves(octaves)
     if not isinstance(base, Integral) or isinstance(base, bool):
         raise ValueError(f"base must be an integer; got {base!r}.")
     for name, value in [
