@@ -966,6 +966,7 @@ class _NetworkCache:
         self.maxsize = maxsize
         self._entries = collections.OrderedDict()
         self._lock = threading.RLock()
+        self._building = {}  # key -> lock held while that key's network is built
         self._hits = self._misses = 0
 
     def lookup(self, key):
@@ -977,16 +978,25 @@ class _NetworkCache:
             return network
 
     def get_or_build(self, key, build):
-        # The lock is held while building so that concurrent threads build one network.
+        network = self.lookup(key)
+        if network is not None:
+            return network
         with self._lock:
+            key_lock = self._building.setdefault(key, threading.Lock())
+        # One build per key (concurrent first users wait for it), while look-ups and
+        # builds of other keys go on: a build may download weights for minutes.
+        with key_lock:
             network = self.lookup(key)
             if network is None:
-                self._misses += 1
                 network = build()
-                self._entries[key] = network
-                while len(self._entries) > self.maxsize:
-                    self._entries.popitem(last=False)
-            return network
+                with self._lock:
+                    self._misses += 1
+                    self._entries[key] = network
+                    while len(self._entries) > self.maxsize:
+                        self._entries.popitem(last=False)
+            with self._lock:
+                self._building.pop(key, None)
+        return network
 
     def cache_info(self):
         with self._lock:

@@ -404,3 +404,35 @@ def test_the_cache_pickles_by_reference():
     restored = pickle.loads(cloudpickle.dumps(backbones._NETWORKS.cache_clear))
     assert restored.__self__ is backbones._NETWORKS
     assert pickle.loads(pickle.dumps(clear_cache)) is clear_cache
+
+
+def test_a_slow_build_does_not_block_other_networks():
+    """A first download of one network must not stall look-ups and builds of others."""
+    import threading
+
+    cache = backbones._NetworkCache(4)
+    cache.get_or_build("cached", lambda: "cached network")
+    started, release = threading.Event(), threading.Event()
+
+    def slow_build():
+        started.set()
+        release.wait(10)
+        return "slow network"
+
+    builds = []
+    worker = threading.Thread(target=lambda: builds.append(cache.get_or_build("slow", slow_build)))
+    worker.start()
+    assert started.wait(10)
+    assert cache.get_or_build("cached", lambda: "rebuilt") == "cached network"
+    assert cache.get_or_build("other", lambda: "other network") == "other network"
+    # Had those waited for the slow build, it would have timed out and finished by now.
+    assert worker.is_alive() and not builds
+    # A second user of the slow key waits for the one build instead of building again.
+    second = []
+    waiter = threading.Thread(target=lambda: second.append(cache.get_or_build("slow", slow_build)))
+    waiter.start()
+    release.set()
+    worker.join(10)
+    waiter.join(10)
+    assert builds == second == ["slow network"]
+    assert cache.cache_info().misses == 3  # cached, other, slow: each built once
