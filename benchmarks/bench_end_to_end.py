@@ -137,7 +137,7 @@ def _child(size, n_levels, probe_images):
     print(json.dumps(result))
 
 
-def _run_child(size, n_levels, probe_images):
+def run_child(size, n_levels, probe_images):
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_end_to_end", "--child",
          json.dumps([size, n_levels, probe_images])],
@@ -148,7 +148,7 @@ def _run_child(size, n_levels, probe_images):
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def _pieces(result):
+def pieces_of(result):
     timers = result["timers"]
     pieces = {"dataset": timers["dataset"]}
     for method in ("cnn", "ps"):
@@ -162,7 +162,7 @@ def _pieces(result):
 
 def _extrapolate(result, n_target, side_target, seconds_per_image):
     """Pieces at (n_target, side_target) from a measured run, by their cost laws."""
-    pieces = _pieces(result)
+    pieces = pieces_of(result)
     n_ratio = n_target / result["n_images"]
     pixel_ratio = (side_target / result["size"]) ** 2
     return {
@@ -224,9 +224,9 @@ def main(quick=False):
     results = []
     for index, (size, n_levels) in enumerate(runs):
         last = index == len(runs) - 1
-        results.append(_run_child(size, n_levels, probe_images if last else 0))
+        results.append(run_child(size, n_levels, probe_images if last else 0))
 
-    rows = [_time_row(f"measured {r['size']}²", r["n_images"], r["size"], _pieces(r), r["total"])
+    rows = [_time_row(f"measured {r['size']}²", r["n_images"], r["size"], pieces_of(r), r["total"])
             for r in results]
     largest = results[-1]
     per_image = largest["probe_seconds_per_image"]
