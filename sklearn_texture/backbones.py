@@ -719,6 +719,10 @@ def _normalized_payload(download=True, verbose=False):
             data = _verified_cache_bytes(target)  # converted by another process meanwhile?
             if data is None:
                 data = _convert_normalized_vgg19(cache, target, download, verbose)
+    # Earlier versions wrote a checksum file beside the cache and trusted it; it is never
+    # read now. An old cache whose safetensors.save happened to write the pinned byte
+    # order verifies as is, without the conversion that removes it, so remove it here.
+    target.with_suffix(".sha256").unlink(missing_ok=True)
     return target, data
 
 
