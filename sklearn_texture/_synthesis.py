@@ -20,14 +20,13 @@ with hard bounds, converged far more slowly: 0.61 and 0.33 of the starting loss 
 """
 
 import contextlib
-from numbers import Integral
 
 import numpy as np
 import torch
 
 from sklearn_texture._gram_math import gram_texture_vectors
 from sklearn_texture._images import rescale_intensities
-from sklearn_texture._validation import is_real_numeric
+from sklearn_texture._validation import check_positive_integer, is_real_numeric
 
 __all__ = [
     "DEFAULT_N_ITER",
@@ -52,9 +51,7 @@ BOUNDED_FRACTION = 0.25
 
 def check_n_iter(n_iter):
     """Return ``n_iter`` as an int ≥ 1, or raise ``ValueError`` naming it."""
-    if isinstance(n_iter, bool) or not isinstance(n_iter, Integral) or n_iter < 1:
-        raise ValueError(f"n_iter must be an integer >= 1; got {n_iter!r}.")
-    return int(n_iter)
+    return check_positive_integer(n_iter, "n_iter")
 
 
 def check_target_vectors(X, n_features):

@@ -3,10 +3,13 @@
 Nothing here imports torch, dask or matplotlib, so any module may use it.
 """
 
+from numbers import Integral
+
 import numpy as np
 
 __all__ = [
     "SYMMETRY_RTOL",
+    "check_positive_integer",
     "check_real_numeric",
     "check_symmetric",
     "is_dask_collection",
@@ -44,6 +47,19 @@ def check_real_numeric(value, name):
     if not is_real_numeric(array.dtype):
         raise ValueError(f"{name} must be real numbers; got dtype {array.dtype}.")
     return array
+
+
+def check_positive_integer(value, name, *, high=None, high_name=None):
+    """Return ``value`` as an int in ``[1, high]``, raising ``ValueError`` naming ``name``.
+
+    Booleans are refused (``True`` is an ``Integral``). ``high_name`` names the bound in
+    the message (``"octaves must be an integer >= 1 and <= MAX_OCTAVES = 32; got 40."``).
+    """
+    if (isinstance(value, bool) or not isinstance(value, Integral) or value < 1
+            or (high is not None and value > high)):
+        bound = "" if high is None else f" and <= {high_name or high} = {high}"
+        raise ValueError(f"{name} must be an integer >= 1{bound}; got {value!r}.")
+    return int(value)
 
 
 def check_symmetric(matrix, name):

@@ -53,11 +53,11 @@ together beyond ``A ≈ 4``; the CNN's ``A = 4`` error there is at the
 0.1 edge (0.109).
 """
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 
-from sklearn_texture._validation import is_real_numeric
+from sklearn_texture._validation import check_positive_integer, is_real_numeric
 from sklearn_texture.perlin import as_generator, check_octaves, perlin2_fields
 
 __all__ = [
@@ -251,8 +251,7 @@ class PerlinTextureDataset:
         >>> data.theta.round(4).tolist()
         [0.0, 0.7854, 1.5708, 2.3562]
         """
-        if not isinstance(n_images, Integral) or isinstance(n_images, bool) or n_images < 1:
-            raise ValueError(f"n_images must be an integer >= 1; got {n_images!r}.")
+        check_positive_integer(n_images, "n_images")
         # Before np.arange(n_images) allocates anything.
         _check_total_pixels(n_images, _check_size(size))
         theta = np.arange(n_images) * np.pi / n_images
@@ -288,8 +287,7 @@ class PerlinTextureDataset:
         >>> data.params[:, 1:].tolist()[::2]
         [[5.0, 0.5], [10.0, 0.5], [5.0, 1.25], [10.0, 1.25]]
         """
-        if not isinstance(n_levels, Integral) or isinstance(n_levels, bool) or n_levels < 1:
-            raise ValueError(f"n_levels must be an integer >= 1; got {n_levels!r}.")
+        check_positive_integer(n_levels, "n_levels")
         # Before the n_levels³ grid is allocated.
         _check_total_pixels(n_levels**3, _check_size(size), what=f"n_levels**3 = {n_levels**3}")
         steps = np.arange(n_levels) / n_levels
@@ -342,15 +340,7 @@ def _render(params, permutations, *, size, noise_scale, noise_frequency, octaves
 
 
 def _check_size(size):
-    if (
-        not isinstance(size, Integral)
-        or isinstance(size, bool)
-        or not 1 <= size <= MAX_SIZE
-    ):
-        raise ValueError(
-            f"size must be an integer >= 1 and <= MAX_SIZE = {MAX_SIZE}; got {size!r}."
-        )
-    return int(size)
+    return check_positive_integer(size, "size", high=MAX_SIZE, high_name="MAX_SIZE")
 
 
 def _check_total_pixels(n_images, size, what=None):

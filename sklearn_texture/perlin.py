@@ -38,7 +38,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from sklearn_texture._validation import check_real_numeric
+from sklearn_texture._validation import check_positive_integer, check_real_numeric
 
 __all__ = [
     "MAX_OCTAVES",
@@ -333,15 +333,7 @@ def check_octaves(octaves):
     octaves : int
         Number of fBm octaves.
     """
-    if (
-        not isinstance(octaves, Integral)
-        or isinstance(octaves, bool)
-        or not 1 <= octaves <= MAX_OCTAVES
-    ):
-        raise ValueError(
-            f"octaves must be an integer >= 1 and <= MAX_OCTAVES = {MAX_OCTAVES}; "
-            f"got {octaves!r}."
-        )
+    check_positive_integer(octaves, "octaves", high=MAX_OCTAVES, high_name="MAX_OCTAVES")
 
 
 def _check_params(octaves, persistence, lacunarity, repeatx, repeaty, base):
