@@ -98,7 +98,7 @@ def speed(size, n_eval, weights):
     def bare():
         pixels = x.clone().requires_grad_(True)
         vectors = gram_texture_vectors(network.input_convention.apply(pixels), network,
-                                       vectorizer._layer_weights)
+                                       vectorizer.layer_weights_)
         vectors.square().sum().backward()
 
     bare()

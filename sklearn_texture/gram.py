@@ -132,6 +132,8 @@ class GramTextureVectorizer(TextureVectorizerBase):
         Seed of the random weights (``weights="random"``), 0 otherwise.
     layer_sizes_ : dict of str to int
         Number of features each layer contributes, in network order.
+    layer_weights_ : tuple of float
+        ``w_l`` of Eq. 3 for each layer, in network order (all 1 by default).
     n_features_out_ : int
         Number of output features, the sum of ``layer_sizes_``.
     n_features_in_ : int
@@ -240,7 +242,7 @@ class GramTextureVectorizer(TextureVectorizerBase):
 
     def _check_parameters(self):
         self._layers = sort_layers(self.layers)
-        self._layer_weights = self._checked_layer_weights(self._layers)
+        self.layer_weights_ = self._checked_layer_weights(self._layers)
         check_intensity_range(self.intensity_range)
         check_weights(self.weights)  # a misspelt name or missing file, before any work
         self.device_ = resolve_device(self.device)
@@ -273,7 +275,7 @@ class GramTextureVectorizer(TextureVectorizerBase):
         tiled = [i for i, core in enumerate(cores) if core is not None]
         for i in tiled:
             vectors[i] = _tiling.tiled_texture_vector(
-                images[i], intensity_range, network, self._layer_weights, cores[i],
+                images[i], intensity_range, network, self.layer_weights_, cores[i],
                 self.device_,
             )
             progress.update(1)
@@ -285,7 +287,7 @@ class GramTextureVectorizer(TextureVectorizerBase):
             tensor = torch.from_numpy(batch).permute(0, 3, 1, 2).to(self.device_)
             with torch.inference_mode():
                 network_input = network.input_convention.apply(tensor)
-                packed = gram_texture_vectors(network_input, network, self._layer_weights)
+                packed = gram_texture_vectors(network_input, network, self.layer_weights_)
             vectors[indices] = packed.cpu().numpy()
             progress.update(len(indices))
         if not np.isfinite(vectors).all():
@@ -340,7 +342,7 @@ class GramTextureVectorizer(TextureVectorizerBase):
         targets = check_target_vectors(X, self.n_features_out_)
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         images, _ = optimise_textures(
-            targets, self.synthesis_shape_, self._network(), self._layer_weights,
+            targets, self.synthesis_shape_, self._network(), self.layer_weights_,
             n_iter=n_iter, seed=seed, device=self.device_,
             stretch=self.intensity_range is None,
         )

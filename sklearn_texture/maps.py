@@ -108,9 +108,12 @@ def weights_identity(vectorizer):
     """
     if not hasattr(vectorizer, "weights"):
         return {"method": "ps"}
+    from sklearn_texture.backbones import sort_layers
+
     weights = vectorizer.weights
+    # The layers in network order, as a fitted vectorizer uses them (fitted or not).
     identity = {"method": "cnn", "weights": str(weights),
-                "layers": list(getattr(vectorizer, "_layers", vectorizer.layers)),
+                "layers": list(sort_layers(vectorizer.layers)),
                 "pooling": vectorizer.pooling}
     if weights == "vgg19_normalized":
         from sklearn_texture.backbones import NORMALIZED_VGG19_SAFETENSORS_SHA256

@@ -212,7 +212,7 @@ def synthesize_textures(
                 extra = _spectrum_term([exemplars[i] for i in members], vectorizer,
                                        spectrum_weight)
             images_out, losses = optimise_textures(
-                targets[members], shape, network, vectorizer._layer_weights, n_iter=n_iter,
+                targets[members], shape, network, vectorizer.layer_weights_, n_iter=n_iter,
                 seed=(seed, group_number), device=vectorizer.device_, stretch=True,
                 extra_loss=extra, progress=progress,
             )
