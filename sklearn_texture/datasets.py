@@ -70,7 +70,9 @@ __all__ = [
     "NOISE_OCTAVES",
     "NOISE_PARAMETERS",
     "NOISE_SCALE",
+    "TEXTURE_PHOTOGRAPHS",
     "PerlinTextureDataset",
+    "load_texture_photographs",
 ]
 
 #: Displacement per unit noise amplitude, in image sides, per unit of Perlin fBm
@@ -115,6 +117,21 @@ MAX_NOISE_LATTICE = 2**14
 
 # Fields generated per batch: bounds the temporary memory of the grid path.
 _FIELDS_PER_BATCH = 16
+
+#: Photographs bundled in scikit-image's wheel (``skimage/data/NAME.png``) that
+#: :func:`load_texture_photographs` reads, with what each shows. All are 8-bit; ``ihc``
+#: is RGB, the others grey.
+TEXTURE_PHOTOGRAPHS = {
+    "brick": "a brick wall (512x512, grey)",
+    "grass": "grass (512x512, grey)",
+    "gravel": "gravel (512x512, grey)",
+    "ihc": "an immunohistochemistry micrograph of colon tissue (512x512, RGB)",
+    "cell": "a quantitative phase micrograph of a cell (660x550, grey)",
+    "moon": "the surface of the moon (512x512, grey)",
+}
+
+#: The three texture photographs of :data:`TEXTURE_PHOTOGRAPHS` (the default).
+TEXTURES = ("brick", "grass", "gravel")
 
 
 class PerlinTextureDataset:
@@ -428,3 +445,85 @@ def _permutation_tables(n_images, random_state):
     return np.stack(
         [[rng.permutation(256) for _ in range(2)] for rng in generators]
     ).astype(np.uint8)
+
+
+def load_texture_photographs(names=TEXTURES, *, size=None):
+    """Texture photographs that ship inside scikit-image's wheel, read as stored.
+
+    The files ``skimage/data/NAME.png`` of the installed scikit-image package
+    (:data:`TEXTURE_PHOTOGRAPHS`) are read with :func:`sklearn_texture.io.read_image`:
+    nothing is downloaded (``skimage.data``'s functions are not called, since some of
+    them fetch files with pooch), and nothing is converted.
+
+    Parameters
+    ----------
+    names : str or sequence of str, default=("brick", "grass", "gravel")
+        Keys of :data:`TEXTURE_PHOTOGRAPHS`, each at most once.
+    size : int or None, default=None
+        Crop each photograph to its central ``size x size`` pixels (at most the
+        photograph's smaller side); ``None`` keeps the whole photograph.
+
+    Returns
+    -------
+    images : list of ndarray of shape (H, W) or (H, W, 3), uint8
+        The photographs (or their central crops), in the order of ``names``.
+    names : list of str
+        Their names.
+
+    Raises
+    ------
+    ValueError
+        An unknown or repeated name (the message lists the available ones), or a
+        ``size`` that is not a positive integer or exceeds a photograph.
+    ImportError
+        If scikit-image is not installed (``pip install 'sklearn-texture[examples]'``).
+    FileNotFoundError
+        If the installed scikit-image lacks a photograph's file.
+
+    Examples
+    --------
+    >>> from sklearn_texture.datasets import load_texture_photographs
+    >>> images, names = load_texture_photographs(["brick", "ihc"], size=64)
+    >>> names, images[0].shape, images[1].shape, images[0].dtype
+    (['brick', 'ihc'], (64, 64), (64, 64, 3), dtype('uint8'))
+    """
+    import importlib.util
+    from pathlib import Path
+
+    from sklearn_texture.io import read_image
+
+    names = [names] if isinstance(names, str) else list(names)
+    available = ", ".join(TEXTURE_PHOTOGRAPHS)
+    if not names:
+        raise ValueError(f"names is empty; choose from {available}.")
+    for name in names:
+        if not isinstance(name, str) or name not in TEXTURE_PHOTOGRAPHS:
+            raise ValueError(f"unknown texture photograph {name!r}; available: {available}.")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"texture photographs must not repeat; got {', '.join(repeated)} "
+                         "more than once.")
+    if size is not None:
+        size = check_positive_integer(size, "size")
+    spec = importlib.util.find_spec("skimage")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("the texture photographs ship with scikit-image, which is not "
+                          "installed: pip install 'sklearn-texture[examples]'.")
+    # The package's folder, found without importing skimage (which is slow to import).
+    folder = Path(next(iter(spec.submodule_search_locations))) / "data"
+    images = []
+    for name in names:
+        path = folder / f"{name}.png"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing from the installed scikit-image; "
+                                    "reinstall it: pip install 'sklearn-texture[examples]'.")
+        image = read_image(path)
+        if size is not None:
+            height, width = image.shape[:2]
+            if size > min(height, width):
+                raise ValueError(f"size must be at most {min(height, width)} for {name} "
+                                 f"({height}x{width} pixels); got {size}.")
+            top, left = (height - size) // 2, (width - size) // 2
+            image = image[top:top + size, left:left + size]
+        images.append(image)
+    return images, names
