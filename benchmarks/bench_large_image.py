@@ -25,7 +25,7 @@ side, tile_size, weights = int(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3
 vectorizer = GramTextureVectorizer(weights=weights, random_state=0, tile_size=tile_size,
                                    device="cpu")
 vectorizer.fit(np.zeros((1, 16, 16), dtype=np.float32))
-vectorizer._network()
+vectorizer.get_network()
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 seconds = 0.0
 if side:

@@ -29,6 +29,7 @@ _EXPORTS = {
     "power_spectrum": "spectrum",
     "reconstruct_angles": "metrics",
     "regression_angle": "metrics",
+    "synthesize_map_grid": "synthesis",
     "synthesize_textures": "synthesis",
     "texture_distances": "distances",
 }

@@ -20,6 +20,7 @@ with hard bounds, converged far more slowly: 0.61 and 0.33 of the starting loss 
 """
 
 import contextlib
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -27,10 +28,12 @@ import torch
 from sklearn_texture._gram_math import gram_texture_vectors
 from sklearn_texture._images import rescale_intensities
 from sklearn_texture._validation import check_positive_integer, is_real_numeric
+from sklearn_texture.backbones import minimum_image_size
 
 __all__ = [
     "DEFAULT_N_ITER",
     "check_n_iter",
+    "check_synthesis_size",
     "check_target_vectors",
     "optimise_textures",
     "stretch_to_unit",
@@ -52,6 +55,38 @@ BOUNDED_FRACTION = 0.25
 def check_n_iter(n_iter):
     """Return ``n_iter`` as an int ≥ 1, or raise ``ValueError`` naming it."""
     return check_positive_integer(n_iter, "n_iter")
+
+
+def check_synthesis_size(size, deepest):
+    """``size`` of a synthesis as ``(height, width)``, or None; ``ValueError`` naming it.
+
+    Parameters
+    ----------
+    size : int, (int, int) or None
+        A side, or ``(height, width)``; None means "the default shape".
+    deepest : str
+        The deepest layer matched: each side must reach it
+        (:func:`~sklearn_texture.backbones.minimum_image_size`).
+
+    Returns
+    -------
+    size : tuple of (int, int) or None
+    """
+    if size is None:
+        return None
+    sides = (size, size) if isinstance(size, Integral) else size
+    if (
+        not isinstance(sides, (tuple, list)) or len(sides) != 2
+        or not all(isinstance(s, Integral) and not isinstance(s, bool) for s in sides)
+        or isinstance(size, bool) or min(sides) < 1
+    ):
+        raise ValueError(f"size must be None, a positive integer or (height, width); got "
+                         f"{size!r}.")
+    floor = minimum_image_size(deepest)
+    if min(sides) < floor:
+        raise ValueError(f"size must be at least {floor}x{floor} pixels to reach {deepest}; "
+                         f"got {sides[0]}x{sides[1]}.")
+    return int(sides[0]), int(sides[1])
 
 
 def check_target_vectors(X, n_features):

@@ -29,6 +29,7 @@ from sklearn_texture._images import check_intensity_range, intensity_bounds, uni
 from sklearn_texture._synthesis import (
     DEFAULT_N_ITER,
     check_n_iter,
+    check_synthesis_size,
     check_target_vectors,
     optimise_textures,
 )
@@ -122,7 +123,18 @@ class GramTextureVectorizer(TextureVectorizerBase):
     random_state : int, RandomState instance or None, default=None
         Seeds ``weights="random"``; ignored otherwise.
     verbose : int, default=0
-        Show a tqdm progress bar over images when positive.
+        Show a tqdm progress bar over images (and over optimiser evaluations in
+        :meth:`inverse_transform`) when positive.
+    synthesis_size : int, (int, int) or None, default=None
+        Side (or ``(height, width)``) of the images :meth:`inverse_transform`
+        synthesises; ``None`` takes the shape of the (first) image seen in ``fit``.
+        Read when :meth:`inverse_transform` runs, so ``set_params`` on a fitted
+        :class:`~sklearn.pipeline.Pipeline` (which cannot pass keywords to it) takes
+        effect without refitting: a map of 8192² micrographs need not synthesise
+        8192² images.
+    synthesis_n_iter : int, default=300
+        Optimiser evaluations (forward and backward passes) of
+        :meth:`inverse_transform`, at least 1; read when it runs, as ``synthesis_size``.
 
     Attributes
     ----------
@@ -139,8 +151,9 @@ class GramTextureVectorizer(TextureVectorizerBase):
     n_features_in_ : int
         Number of flattened pixels, only when fitted on 2-D input.
     synthesis_shape_ : tuple of int
-        ``(H, W, C)`` of the images :meth:`inverse_transform` synthesises: the first
-        image seen in ``fit`` (``C`` 1 for grey, 3 for colour).
+        ``(H, W, C)`` of the first image seen in ``fit`` (``C`` 1 for grey, 3 for
+        colour): the shape :meth:`inverse_transform` synthesises unless
+        ``synthesis_size`` says otherwise.
 
     See Also
     --------
@@ -182,6 +195,8 @@ class GramTextureVectorizer(TextureVectorizerBase):
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "synthesis_size": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
+        "synthesis_n_iter": [Interval(Integral, 1, None, closed="left")],
     }
 
     _allow_mixed_sizes = True
@@ -200,6 +215,8 @@ class GramTextureVectorizer(TextureVectorizerBase):
         device="auto",
         random_state=None,
         verbose=0,
+        synthesis_size=None,
+        synthesis_n_iter=DEFAULT_N_ITER,
     ):
         self.layers = layers
         self.layer_weights = layer_weights
@@ -212,6 +229,8 @@ class GramTextureVectorizer(TextureVectorizerBase):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.synthesis_size = synthesis_size
+        self.synthesis_n_iter = synthesis_n_iter
 
     # ------------------------------------------------------------------ parameters
 
@@ -244,6 +263,8 @@ class GramTextureVectorizer(TextureVectorizerBase):
         self._layers = sort_layers(self.layers)
         self.layer_weights_ = self._checked_layer_weights(self._layers)
         check_intensity_range(self.intensity_range)
+        check_synthesis_size(self.synthesis_size, self._layers[-1])
+        check_n_iter(self.synthesis_n_iter)
         check_weights(self.weights)  # a misspelt name or missing file, before any work
         self.device_ = resolve_device(self.device)
         self.network_seed_ = (
@@ -266,7 +287,7 @@ class GramTextureVectorizer(TextureVectorizerBase):
         self.synthesis_shape_ = (*first.shape[:2], 1 if first.shape[-1] == 1 else 3)
 
     def _transform_images(self, images, progress):
-        network = self._network()
+        network = self.get_network()
         vectors = np.empty((len(images), self.n_features_out_), dtype=np.float32)
         intensity_range = check_intensity_range(self.intensity_range)
         grid = minimum_image_size(self._layers[-1])
@@ -294,7 +315,7 @@ class GramTextureVectorizer(TextureVectorizerBase):
             raise ValueError(self._overflow_message(images, intensity_range))
         return vectors
 
-    def inverse_transform(self, X, *, n_iter=DEFAULT_N_ITER):
+    def inverse_transform(self, X, *, size=None, n_iter=None):
         """Synthesise images whose texture vectors are ``X`` (Gatys et al. 2015).
 
         For each row, a new image starts from white noise and its pixels minimise the
@@ -305,13 +326,13 @@ class GramTextureVectorizer(TextureVectorizerBase):
         which makes morphing one line,
         ``vec.inverse_transform((1 - t) * vec.transform(a) + t * vec.transform(b))``.
 
-        Output shape: the shape of the image seen in :meth:`fit` (of the first one
-        when ``fit`` saw a list of mixed sizes), ``synthesis_shape_``; grey images
-        come back as ``(n, H, W)``, colour ones as ``(n, H, W, 3)``, and a vectorizer
-        fitted on flattened rows (``image_shape``) returns flattened rows
-        ``(n, H * W)``. Texture vectors do not depend on the image size (Eq. 2 divides
-        by the number of pixels), so any size can be synthesised by refitting on an
-        image of that size.
+        Output shape: ``size``, else the ``synthesis_size`` parameter, else the shape
+        of the image seen in :meth:`fit` (of the first one when ``fit`` saw a list of
+        mixed sizes; ``synthesis_shape_``), with that image's colour: grey images come
+        back as ``(n, H, W)``, colour ones as ``(n, H, W, 3)``, and a vectorizer fitted
+        on flattened rows (``image_shape``) returns flattened rows ``(n, H * W)``.
+        Texture vectors do not depend on the image size (Eq. 2 divides by the number
+        of pixels), so one texture vector can be synthesised at any size.
 
         Intensities: float32 in [0, 1], stretched to span [0, 1] when
         ``intensity_range`` is None (``transform`` min–max scales float images, so it
@@ -322,8 +343,13 @@ class GramTextureVectorizer(TextureVectorizerBase):
         ----------
         X : array-like of shape (n_samples, `n_features_out_`)
             Texture vectors, finite and not all zero.
-        n_iter : int, default=300
-            Optimiser evaluations (forward and backward passes), at least 1.
+        size : int, (int, int) or None, default=None
+            Side (or ``(height, width)``) of the syntheses; ``None``: the
+            ``synthesis_size`` parameter (a :class:`~sklearn.pipeline.Pipeline` passes
+            no keywords, so that is how to set it there).
+        n_iter : int or None, default=None
+            Optimiser evaluations (forward and backward passes), at least 1;
+            ``None``: the ``synthesis_n_iter`` parameter.
 
         Returns
         -------
@@ -335,17 +361,25 @@ class GramTextureVectorizer(TextureVectorizerBase):
         ------
         ValueError
             Texture vectors of the wrong length, NaN or infinite, or all zero; ``n_iter``
-            < 1.
+            < 1; a ``size`` too small for the deepest layer.
         """
         check_is_fitted(self, "n_features_out_")
-        n_iter = check_n_iter(n_iter)
+        n_iter = check_n_iter(self.synthesis_n_iter if n_iter is None else n_iter)
+        deepest = self._layers[-1]
+        size = (check_synthesis_size(size, deepest)
+                or check_synthesis_size(self.synthesis_size, deepest)
+                or self.synthesis_shape_[:2])
         targets = check_target_vectors(X, self.n_features_out_)
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        images, _ = optimise_textures(
-            targets, self.synthesis_shape_, self._network(), self.layer_weights_,
-            n_iter=n_iter, seed=seed, device=self.device_,
-            stretch=self.intensity_range is None,
-        )
+        from tqdm.auto import tqdm
+
+        with tqdm(total=n_iter, disable=not self.verbose, unit="eval",
+                  desc="inverse_transform") as progress:
+            images, _ = optimise_textures(
+                targets, (*size, self.synthesis_shape_[2]), self.get_network(),
+                self.layer_weights_, n_iter=n_iter, seed=seed, device=self.device_,
+                stretch=self.intensity_range is None, progress=progress,
+            )
         intensity_range = check_intensity_range(self.intensity_range)
         if intensity_range is not None:
             low, high = intensity_range
@@ -389,7 +423,21 @@ class GramTextureVectorizer(TextureVectorizerBase):
 
     # ------------------------------------------------------------------ helpers
 
-    def _network(self):
+    def get_network(self):
+        """The network this fitted vectorizer runs, from the per-process cache.
+
+        Not part of the estimator's state (it is neither pickled nor a parameter):
+        built from ``weights``, ``layers``, ``pooling`` and the fitted ``device_`` and
+        ``network_seed_`` on first use, then shared by every vectorizer with the same
+        settings (:func:`~sklearn_texture.clear_cache` empties the cache).
+
+        Returns
+        -------
+        network : VGG19Backbone
+            A :class:`torch.nn.Module` in eval mode without parameter gradients, on
+            ``device_``, that returns the activations of ``layers``.
+        """
+        check_is_fitted(self, "device_")
         return load_backbone(
             self.weights, self._layers, seed=self.network_seed_, device=self.device_,
             pooling=self.pooling,

@@ -13,6 +13,7 @@ __all__ = [
     "plot_angle_scores",
     "plot_embedding_3d",
     "plot_image_map",
+    "plot_map_walk",
     "plot_stress_vs_dimension",
 ]
 
@@ -228,3 +229,54 @@ def plot_image_map(embedding, images, path, *, names=None, thumbnail_size=0.06, 
     ax.set_xlabel("MDS 1")
     ax.set_ylabel("MDS 2" if np.any(embedding[:, 1]) else "")
     _save(figure, path, dpi=120)
+
+
+def plot_map_walk(points, images, embedding, path, *, dims=(0, 1), values=None,
+                  value_label=None):
+    """Syntheses drawn at their grid points over a map's points (Fig. 9–11 as images).
+
+    Parameters
+    ----------
+    points : ndarray of shape (n_points ** 2, D*)
+        Grid points (:func:`~sklearn_texture.synthesis.synthesize_map_grid`).
+    images : ndarray of shape (n_points ** 2, H, W) or (n_points ** 2, H, W, 3)
+        The syntheses at ``points``, in [0, 1].
+    embedding : ndarray of shape (N, D*)
+        The map's own images' coordinates, drawn as dots under the grid.
+    path : str or path-like
+        The image file to write.
+    dims : (int, int), default=(0, 1)
+        The two map dimensions (0-based) drawn.
+    values : array-like of shape (N,) or None, default=None
+        A number per map point (e.g. a processing parameter) to colour the dots by
+        (viridis, with a colour bar); black dots when None.
+    value_label : str or None, default=None
+        The colour bar's label.
+    """
+    points = np.asarray(points, dtype=float)[:, list(dims)]
+    embedding = np.asarray(embedding, dtype=float)[:, list(dims)]
+    n_points = max(2, round(len(points) ** 0.5))
+    figure = _figure(figsize=(8, 8))
+    ax = figure.subplots()
+    span = np.ptp(points, axis=0)
+    # Square images at equal aspect (map distances mean something), each 90 % of the
+    # smaller grid step, placed in data coordinates so that they tile the grid.
+    side = 0.9 * min(s / (n_points - 1) for s in span if s > 0) if span.any() else 1.0
+    for (x, y), image in zip(points, images, strict=True):
+        ax.imshow(image, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest",
+                  extent=(x - side / 2, x + side / 2, y - side / 2, y + side / 2), zorder=1)
+    low = np.minimum(points.min(axis=0) - side / 2, embedding.min(axis=0))
+    high = np.maximum(points.max(axis=0) + side / 2, embedding.max(axis=0))
+    margin = 0.02 * (high - low).max()
+    ax.set_xlim(low[0] - margin, high[0] + margin)
+    ax.set_ylim(low[1] - margin, high[1] + margin)
+    ax.set_aspect("equal")
+    colour = "k" if values is None else np.asarray(values, dtype=float)
+    dots = ax.scatter(*embedding.T, s=14, c=colour, cmap=None if values is None else "viridis",
+                      edgecolors="white", linewidths=0.5, zorder=3)
+    if values is not None:
+        figure.colorbar(dots, ax=ax, shrink=0.7, label=value_label)
+    ax.set_xlabel(f"MDS {dims[0] + 1}")
+    ax.set_ylabel(f"MDS {dims[1] + 1}")
+    ax.set_title("Syntheses across the map (dots: the map's images)", fontsize=10)
+    _save(figure, path, dpi=110)

@@ -18,11 +18,16 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from sklearn_texture._synthesis import DEFAULT_N_ITER, check_n_iter, optimise_textures
-from sklearn_texture.backbones import minimum_image_size, sort_layers
+from sklearn_texture._synthesis import (
+    DEFAULT_N_ITER,
+    check_n_iter,
+    check_synthesis_size,
+    optimise_textures,
+)
+from sklearn_texture.backbones import sort_layers
 from sklearn_texture.gram import PAPER_LAYERS, GramTextureVectorizer
 
-__all__ = ["power_spectrum_torch", "synthesize_textures"]
+__all__ = ["power_spectrum_torch", "synthesize_map_grid", "synthesize_textures"]
 
 
 def power_spectrum_torch(images):
@@ -55,21 +60,6 @@ def power_spectrum_torch(images):
     if width % 2 == 0:
         weight[-1] = 1.0  # the Nyquist column is its own mirror
     return (spectrum * weight).flatten(1)
-
-
-def _check_size(size):
-    if size is None:
-        return None
-    if isinstance(size, Integral) and not isinstance(size, bool):
-        size = (size, size)
-    if (
-        not isinstance(size, (tuple, list)) or len(size) != 2
-        or not all(isinstance(s, Integral) and not isinstance(s, bool) for s in size)
-        or min(size) < 1
-    ):
-        raise ValueError(f"size must be None, a positive integer or (height, width); got "
-                         f"{size!r}.")
-    return int(size[0]), int(size[1])
 
 
 def _exemplar_list(images):
@@ -170,7 +160,7 @@ def synthesize_textures(
     True
     """
     n_iter = check_n_iter(n_iter)
-    size = _check_size(size)
+    size = check_synthesis_size(size, sort_layers(layers)[-1])
     if not isinstance(init, str) or init != "noise":
         raise ValueError(f"init must be 'noise'; got {init!r}.")
     if (isinstance(spectrum_weight, bool) or not isinstance(spectrum_weight, Real)
@@ -183,11 +173,6 @@ def synthesize_textures(
     )
     targets = vectorizer.fit_transform(images)  # validates images and parameters
     exemplars = _exemplar_list(images)
-    deepest = sort_layers(layers)[-1]
-    if size is not None and min(size) < minimum_image_size(deepest):
-        floor = minimum_image_size(deepest)
-        raise ValueError(f"size must be at least {floor}x{floor} pixels to reach {deepest}; "
-                         f"got {size[0]}x{size[1]}.")
     shapes = [(*(size or image.shape[:2]), image.shape[2]) for image in exemplars]
     if spectrum_weight > 0:
         if size is not None and any(s[:2] != e.shape[:2] for s, e in zip(shapes, exemplars,
@@ -197,7 +182,7 @@ def synthesize_textures(
         if any(s[2] != 1 for s in shapes):
             raise ValueError("spectrum_weight > 0 needs grey exemplars.")
     seed = int(check_random_state(random_state).randint(2**31 - 1))
-    network = vectorizer._network()
+    network = vectorizer.get_network()
     results, curves = [None] * len(exemplars), [None] * len(exemplars)
     groups = {}
     for index, shape in enumerate(shapes):
@@ -223,6 +208,99 @@ def synthesize_textures(
     if len({r.shape for r in results}) == 1:
         results = np.stack(results)
     return (results, curves) if return_losses else results
+
+
+def synthesize_map_grid(model, *, n_points=4, dims=(0, 1), size=None, n_iter=None,
+                        verbose=0):
+    """Synthesised micrographs on a regular grid across a fitted map.
+
+    A picture of the manifold itself (the paper's Fig. 9–11 with images in place of
+    dots): the map's last step (e.g. :class:`~sklearn_texture.LandmarkMDS`) turns each
+    grid point into a texture vector (its ``inverse_transform``), any steps between
+    undo theirs, and the :class:`~sklearn_texture.GramTextureVectorizer` first step
+    synthesises an image with that vector (its ``inverse_transform``).
+
+    Parameters
+    ----------
+    model : Pipeline
+        A fitted :class:`~sklearn.pipeline.Pipeline` whose first step is a
+        :class:`~sklearn_texture.GramTextureVectorizer` and whose last step has
+        ``embedding_`` (the training images' coordinates) and ``inverse_transform``;
+        steps between need ``inverse_transform``. Not modified.
+    n_points : int, default=4
+        Grid points along each of the two axes, at least 2.
+    dims : (int, int), default=(0, 1)
+        The two map dimensions (0-based) the grid spans, over the bounding box of
+        ``embedding_``; the other coordinates are held at the embedding's mean.
+    size : int, (int, int) or None, default=None
+        Side of the syntheses (the vectorizer's ``inverse_transform``).
+    n_iter : int or None, default=None
+        Optimiser evaluations; ``None``: the vectorizer's ``synthesis_n_iter``.
+    verbose : int, default=0
+        Show a progress bar over optimiser evaluations.
+
+    Returns
+    -------
+    points : ndarray of shape (n_points ** 2, n_components)
+        The grid, row by row from the top left: the first row has the largest
+        ``dims[1]`` coordinate, each row runs along increasing ``dims[0]``.
+    vectors : ndarray of shape (n_points ** 2, n_features)
+        The texture vectors at the points.
+    images : ndarray of shape (n_points ** 2, H, W) or (n_points ** 2, H, W, 3)
+        One synthesis per point, float32 (the vectorizer's ``inverse_transform``).
+
+    Raises
+    ------
+    ValueError
+        A model that is not a fitted Gram pipeline (a power-spectrum map has no
+        inverse here), a map of one dimension, bad ``dims`` or ``n_points``.
+    """
+    import copy
+
+    from sklearn.utils.validation import check_is_fitted
+
+    steps = getattr(model, "steps", None)
+    if not steps or len(steps) < 2:
+        raise ValueError("model must be a fitted Pipeline: a texture vectorizer, then a map "
+                         f"such as LandmarkMDS; got {type(model).__name__}.")
+    vectorizer, mapper = steps[0][1], steps[-1][1]
+    if not isinstance(vectorizer, GramTextureVectorizer):
+        raise ValueError(
+            f"a map grid needs a Gram map (GramTextureVectorizer first); this map starts "
+            f"with {type(vectorizer).__name__}, and the power spectrum has no inverse here.")
+    check_is_fitted(vectorizer, "n_features_out_")
+    embedding = getattr(mapper, "embedding_", None)
+    if embedding is None or not hasattr(mapper, "inverse_transform"):
+        raise ValueError(f"the map's last step {type(mapper).__name__} has no fitted "
+                         "embedding_ and inverse_transform (use LandmarkMDS).")
+    embedding = np.asarray(embedding, dtype=np.float64)
+    n_components = embedding.shape[1]
+    if n_components < 2:
+        raise ValueError("a map grid needs a map of at least 2 dimensions; this map has "
+                         f"{n_components}.")
+    if (isinstance(n_points, bool) or not isinstance(n_points, Integral)
+            or not 2 <= n_points <= 64):
+        raise ValueError(f"n_points must be an integer from 2 to 64; got {n_points!r}.")
+    if (not isinstance(dims, (tuple, list)) or len(dims) != 2
+            or not all(isinstance(d, Integral) and not isinstance(d, bool) for d in dims)
+            or not all(0 <= d < n_components for d in dims) or dims[0] == dims[1]):
+        raise ValueError(f"dims must be two different map dimensions from 0 to "
+                         f"{n_components - 1}; got {dims!r}.")
+    low, high = embedding.min(axis=0), embedding.max(axis=0)
+    across = np.linspace(low[dims[0]], high[dims[0]], n_points)
+    down = np.linspace(high[dims[1]], low[dims[1]], n_points)  # top row first
+    points = np.tile(embedding.mean(axis=0), (n_points * n_points, 1))
+    points[:, dims[0]] = np.tile(across, n_points)
+    points[:, dims[1]] = np.repeat(down, n_points)
+    vectors = mapper.inverse_transform(points)
+    for _, step in reversed(steps[1:-1]):
+        vectors = step.inverse_transform(vectors)
+    synthesiser = copy.copy(vectorizer)  # the caller's verbose, the model untouched
+    synthesiser.verbose = verbose
+    # Images, not flattened rows, even for a vectorizer fitted on flattened rows.
+    synthesiser.__dict__.pop("n_features_in_", None)
+    images = synthesiser.inverse_transform(vectors, size=size, n_iter=n_iter)
+    return points, np.asarray(vectors), images
 
 
 def _spectrum_term(exemplars, vectorizer, spectrum_weight):

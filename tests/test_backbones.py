@@ -199,7 +199,7 @@ def test_imagenet_weights_through_torchvision_cache(tmp_path, monkeypatch):
     torch.save(state, checkpoints / os.path.basename(VGG19_Weights.IMAGENET1K_V1.url))
     vectorizer = GramTextureVectorizer(weights="vgg19_imagenet", layers=("conv1_1",))
     vectors = vectorizer.fit_transform(IMAGES)
-    network = vectorizer._network()
+    network = vectorizer.get_network()
     torch.testing.assert_close(network.features[0].weight, state["features.0.weight"])
     # ImageNet convention: RGB, mean/std normalised
     assert network.input_convention.bgr is False

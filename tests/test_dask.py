@@ -81,7 +81,7 @@ def test_fit_on_dask_reads_one_image(images):
 def test_graph_carries_the_estimator_not_the_network(vectorizer, images):
     cloudpickle = pytest.importorskip("cloudpickle")
     vectors = vectorizer.transform(da.from_array(images, chunks=(2, 20, 20)))
-    network_bytes = len(pickle.dumps(vectorizer._network().state_dict()))
+    network_bytes = len(pickle.dumps(vectorizer.get_network().state_dict()))
     graph_bytes = len(cloudpickle.dumps(dict(vectors.__dask_graph__())))
     assert network_bytes > 1_000_000 and graph_bytes < 100_000
 

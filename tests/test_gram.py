@@ -118,7 +118,7 @@ def test_random_net_distances_match_direct_gram(images):
     vectorizer = GramTextureVectorizer(weights="random", random_state=3,
                                        layers=("conv1_1", "conv3_1"), intensity_range=(0, 1))
     vectors = vectorizer.fit_transform(images).astype(np.float64)
-    network = vectorizer._network()
+    network = vectorizer.get_network()
     x = network.input_convention.apply(torch.from_numpy(images)[:, None].repeat(1, 3, 1, 1))
     d2 = np.zeros((len(images), len(images)))
     with torch.no_grad():
@@ -192,7 +192,7 @@ def test_too_small_for_the_deepest_layer():
 def test_network_is_truncated_after_deepest_layer():
     vectorizer = GramTextureVectorizer(layers=("conv2_1",), weights="random").fit(
         np.zeros((1, 8, 8)))
-    network = vectorizer._network()
+    network = vectorizer.get_network()
     assert isinstance(network.features[-1], torch.nn.ReLU)
     assert sum(isinstance(m, torch.nn.Conv2d) for m in network.features) == 3
     assert all(not isinstance(m, torch.nn.MaxPool2d) for m in network.features)

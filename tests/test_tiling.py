@@ -79,7 +79,7 @@ def test_margin_smaller_than_receptive_field_is_not_exact(image):
     """The margin matters: cutting it below the receptive field shows at conv5_1."""
     vectorizer = GramTextureVectorizer(weights="random", random_state=0,
                                        layers=("conv5_1",)).fit(image[None])
-    network = vectorizer._network()
+    network = vectorizer.get_network()
     strip = image[:192, :48]  # tiles along one axis only: 4 cores of 48 rows
 
     def vector(margin):
