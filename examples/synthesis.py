@@ -20,16 +20,15 @@ from matplotlib.figure import Figure
 from sklearn.pipeline import make_pipeline
 
 from sklearn_texture import GramTextureVectorizer, LandmarkMDS, synthesize_textures
+from sklearn_texture.datasets import load_texture_photographs
 
 
 def exemplars(size):
     """Two grey [0, 1] textures of ``size``²: photographs if scikit-image is there."""
     try:
-        from skimage import data
-
-        photos = [data.brick(), data.gravel()]
-        return [p[:size, :size].astype(np.float64) / 255.0 for p in photos], "photographs"
-    except ImportError:
+        photos, _ = load_texture_photographs(["brick", "gravel"], size=size)
+        return [p.astype(np.float64) / 255.0 for p in photos], "photographs"
+    except ImportError:  # no scikit-image: generated textures instead
         rng = np.random.default_rng(0)
         made = []
         for sigma in (1.5, 4.0):
@@ -68,13 +67,19 @@ def main():
 
     # 3. A micrograph at a map point.
     textures = np.stack([a, b, np.rot90(a), np.rot90(b)])
-    pipe = make_pipeline(GramTextureVectorizer(random_state=0, **options),
+    # A Pipeline passes no keywords to inverse_transform: the vectorizer's parameter
+    # synthesis_n_iter sets the evaluations there.
+    pipe = make_pipeline(GramTextureVectorizer(random_state=0, synthesis_n_iter=n_iter,
+                                               **options),
                          LandmarkMDS(n_components=2))
     points = pipe.fit_transform(textures)
     midpoint = (points[0] + points[1]) / 2
     [at_midpoint] = pipe.inverse_transform(midpoint[None])
+    distances = np.linalg.norm(pipe[0].transform(at_midpoint[None]) - pipe[0].transform(
+        textures), axis=1)
     print(f"map: midpoint of A and B at {np.round(midpoint, 4).tolist()}, image "
-          f"{at_midpoint.shape}")
+          f"{at_midpoint.shape}, Eq. 4 distances to A, B, A', B': "
+          f"{np.round(distances, 4).tolist()}")
 
     figure = Figure(figsize=(12, 5), layout="constrained")
     axes = figure.subplots(2, 6)

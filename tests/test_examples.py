@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from ast import literal_eval
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,20 @@ def test_embed_folder_example(tmp_path, given_folder):
     output = _run("embed_folder.py", *map(str, args))
     assert "\nfile,mds_1,mds_2\n" in output
     assert output.count("texture_") == 8
+
+
+def test_synthesis_example(tmp_path):
+    """--quick: random weights, 32², 10 evaluations (about 10 s here)."""
+    figure = tmp_path / "synthesis.png"
+    output = _run("synthesis.py", "--quick", "--out", str(figure))
+    finals = [float(line.split("final loss")[1].split()[0])
+              for line in output.splitlines() if line.startswith("synthesis ")]
+    assert len(finals) == 2 and all(0 < f < 1 for f in finals)  # the loss fell
+    to_a = literal_eval(output.split("morph distance to A:")[1].splitlines()[0])
+    to_b = literal_eval(output.split("morph distance to B:")[1].splitlines()[0])
+    assert to_a[0] < to_a[-1] and to_b[-1] < to_b[0]  # the morph travels from A to B
+    midpoint = literal_eval(output.split("distances to A, B, A', B':")[1].splitlines()[0])
+    assert len(midpoint) == 4 and all(d > 0 for d in midpoint)
+    from PIL import Image
+
+    assert Image.open(figure).size[0] > 500
