@@ -768,6 +768,24 @@ def cli_folder(tmp, good=0, corrupt=0, bombs=0, tiny=0):
 
 
 ANGLE = ["reproduce", "angle", "--n-images", "4", "--amplitudes", "1", "--size", "16"]
+SYNTHESIS = ["reproduce", "synthesis", "--weights", "random", "--size", "32", "--n-iter", "1"]
+
+
+def cli_map(tmp, *options):
+    """A map made by embed (random weights; ``options`` e.g. --method ps) of four
+    different 24² images, in tmp/map (outside the results folder the table checks)."""
+    folder = tmp / "map-images"
+    folder.mkdir()
+    for i in range(4):
+        pixels = (np.random.default_rng(i).random((24, 24)) ** (1 + i) * 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / f"m{i}.png")
+    assert main(["embed", str(folder), "--weights", "random", "--out", str(tmp / "map"),
+                 "--quiet", *options]) == 0
+    return str(tmp / "map")
+
+
+def map_walk(tmp, *options, map_options=()):
+    return ["map-walk", cli_map(tmp, *map_options), *options]
 
 
 def cli(status, pattern, setup):
@@ -835,6 +853,45 @@ CLI_CASES = {
     "manifold-octaves=0": cli(2, "--octaves: must be a positive integer",
                               lambda t: ["reproduce", "manifold", "--octaves", "0"]),
     "unknown-task": cli(2, "invalid choice: 'shapes'", lambda t: ["reproduce", "shapes"]),
+    "synthesis-unknown-texture": cli(2, "--textures: invalid choice: 'wood'",
+                                     lambda t: [*SYNTHESIS, "--textures", "brick", "wood"]),
+    "synthesis-one-texture": cli(1, "--textures: give at least 2 photographs",
+                                 lambda t: [*SYNTHESIS, "--textures", "brick"]),
+    "synthesis-repeated-texture": cli(1, "must not repeat; got brick",
+                                      lambda t: [*SYNTHESIS, "--textures", "brick", "brick"]),
+    "synthesis-size<16": cli(2, "--size: must be an integer >= 16",
+                             lambda t: [*SYNTHESIS, "--size", "8"]),
+    "synthesis-size>512": cli(2, r"--size: must be an integer in \[16, 512\]",
+                              lambda t: [*SYNTHESIS, "--size", "600"]),
+    "synthesis-n-iter=0": cli(2, "--n-iter: must be a positive integer",
+                              lambda t: [*SYNTHESIS, "--n-iter", "0"]),
+    "synthesis-colour-with-spectrum": cli(1, "spectrum_weight > 0 needs grey exemplars",
+                                          lambda t: [*SYNTHESIS, "--textures", "brick", "ihc",
+                                                     "--spectrum-weight", "1"]),
+    "map-walk-missing-folder": cli(1, "nowhere is not a folder",
+                                   lambda t: ["map-walk", str(t / "nowhere")]),
+    "map-walk-not-a-map": cli(1, r"is not a map made by `sklearn-texture embed` \(no ",
+                              lambda t: ["map-walk", *cli_folder(t, 3)]),
+    "map-walk-power-spectrum-map": cli(1, "map-walk needs a Gram map .* the power spectrum "
+                                       "has no inverse here",
+                                       lambda t: map_walk(t, map_options=("--method", "ps"))),
+    "map-walk-one-dimension": cli(1, "needs a map of at least 2 dimensions; .* has 1",
+                                  lambda t: map_walk(t, map_options=("--n-components", "1"))),
+    "map-walk-dims-beyond-map": cli(1, r"--dims: give two different dimensions from 1 to 2 "
+                                    r"\(the map's mds_1 ... mds_2\); got 1 3",
+                                    lambda t: map_walk(t, "--dims", "1", "3")),
+    "map-walk-dims-equal": cli(1, "--dims: give two different dimensions .* got 2 2",
+                               lambda t: map_walk(t, "--dims", "2", "2")),
+    "map-walk-dims-zero": cli(2, "--dims: must be a positive integer",
+                              lambda t: ["map-walk", str(t), "--dims", "0", "1"]),
+    "map-walk-one-dim-given": cli(2, "--dims: expected 2 arguments",
+                                  lambda t: ["map-walk", str(t), "--dims", "1"]),
+    "map-walk-n-points=1": cli(2, "--n-points: must be an integer >= 2",
+                               lambda t: ["map-walk", str(t), "--n-points", "1"]),
+    "map-walk-size<16": cli(2, "--size: must be an integer >= 16",
+                            lambda t: ["map-walk", str(t), "--size", "8"]),
+    "synthesis-spectrum-weight-nan": cli(2, "--spectrum-weight: must be a finite number",
+                                         lambda t: [*SYNTHESIS, "--spectrum-weight", "nan"]),
 }
 
 
