@@ -256,24 +256,29 @@ def plot_map_walk(points, images, embedding, path, *, dims=(0, 1), values=None,
     points = np.asarray(points, dtype=float)[:, list(dims)]
     embedding = np.asarray(embedding, dtype=float)[:, list(dims)]
     n_points = max(2, round(len(points) ** 0.5))
-    figure = _figure(figsize=(8, 8))
-    ax = figure.subplots()
     span = np.ptp(points, axis=0)
     # Square images at equal aspect (map distances mean something), each 90 % of the
     # smaller grid step, placed in data coordinates so that they tile the grid.
     side = 0.9 * min(s / (n_points - 1) for s in span if s > 0) if span.any() else 1.0
+    low = np.minimum(points.min(axis=0) - side / 2, embedding.min(axis=0))
+    high = np.maximum(points.max(axis=0) + side / 2, embedding.max(axis=0))
+    low, high = low - 0.02 * (high - low).max(), high + 0.02 * (high - low).max()
+    # The figure takes the map's aspect, so a wide map leaves no blank bands.
+    aspect = float(np.clip((high[1] - low[1]) / (high[0] - low[0]), 0.25, 4.0))
+    width = 8.0 if aspect <= 1 else 8.0 / aspect
+    figure = _figure(figsize=(width + (1.2 if values is not None else 0.0),
+                              max(2.5, width * aspect + 0.8)))
+    ax = figure.subplots()
     for (x, y), image in zip(points, images, strict=True):
         ax.imshow(image, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest",
                   extent=(x - side / 2, x + side / 2, y - side / 2, y + side / 2), zorder=1)
-    low = np.minimum(points.min(axis=0) - side / 2, embedding.min(axis=0))
-    high = np.maximum(points.max(axis=0) + side / 2, embedding.max(axis=0))
-    margin = 0.02 * (high - low).max()
-    ax.set_xlim(low[0] - margin, high[0] + margin)
-    ax.set_ylim(low[1] - margin, high[1] + margin)
+    ax.set_xlim(low[0], high[0])
+    ax.set_ylim(low[1], high[1])
     ax.set_aspect("equal")
+    # Dots above the images, large and white-rimmed, so the map's own images show.
     colour = "k" if values is None else np.asarray(values, dtype=float)
-    dots = ax.scatter(*embedding.T, s=14, c=colour, cmap=None if values is None else "viridis",
-                      edgecolors="white", linewidths=0.5, zorder=3)
+    dots = ax.scatter(*embedding.T, s=30, c=colour, cmap=None if values is None else "viridis",
+                      edgecolors="white", linewidths=1.0, zorder=3)
     if values is not None:
         figure.colorbar(dots, ax=ax, shrink=0.7, label=value_label)
     ax.set_xlabel(f"MDS {dims[0] + 1}")

@@ -52,8 +52,10 @@ _OUTPUT_NAMES = ("settings.json", "coordinates.csv", "skipped.csv", "map.png",
                  "report.html", "r2.csv", "stress.csv",
                  "angle_task.csv", "angle_task.md", "angle_task_trials.csv",
                  "manifold_stress.csv", "manifold_r2.csv", "manifold_task.md", "table1.csv",
-                 "panel.png", "loss_curve.png", "losses.csv")  # synthesize
-_OUTPUT_PATTERNS = ("fig[0-9]*.png", "*_synthesis.png")
+                 "panel.png", "loss_curve.png", "losses.csv",  # synthesize
+                 "synthesis.csv", "synthesis.md",  # reproduce synthesis
+                 "grid.png", "points.csv")  # map-walk
+_OUTPUT_PATTERNS = ("fig[0-9]*.png", "*_synthesis.png", "*_original.png", "walk_r*_c*.png")
 
 _held = threading.local()  # output folders whose lock this thread holds
 

@@ -346,14 +346,10 @@ def test_map_walk_refusal_leaves_an_earlier_folder_alone(gram_map, tmp_path, cap
 
 
 # reports._OUTPUT_NAMES/_OUTPUT_PATTERNS decide which folders a run may replace; the new
-# commands' files must be listed there for a second run into the same --out.
-RERUN = pytest.mark.xfail(strict=True, reason="sklearn_texture.reports does not yet list "
-                          "synthesis.csv, synthesis.md, *_original.png, grid.png, points.csv "
-                          "and walk_r*_c*.png as files a run writes")
+# commands' files are listed there, so a second run into the same --out replaces the first.
 
 
 @pytest.mark.slow
-@RERUN
 def test_map_walk_replaces_its_own_earlier_folder(walk, gram_map, tmp_path):
     import shutil
 
@@ -365,7 +361,6 @@ def test_map_walk_replaces_its_own_earlier_folder(walk, gram_map, tmp_path):
 
 
 @pytest.mark.slow
-@RERUN
 def test_reproduce_synthesis_replaces_its_own_earlier_folder(synthesis_run, tmp_path):
     import shutil
 
