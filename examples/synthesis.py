@@ -81,17 +81,15 @@ def main():
           f"{at_midpoint.shape}, Eq. 4 distances to A, B, A', B': "
           f"{np.round(distances, 4).tolist()}")
 
-    figure = Figure(figsize=(12, 5), layout="constrained")
-    axes = figure.subplots(2, 6)
+    figure = Figure(figsize=(10, 4.6), layout="constrained")
+    axes = figure.subplots(2, 5)
     panels = [(a, "A"), (new[0], "synthesis of A"), (b, "B"), (new[1], "synthesis of B"),
-              (at_midpoint, "map midpoint A-B"), (None, "")]
+              (at_midpoint, "map midpoint A-B")]
     panels += [(m, f"morph t={float(s):.2f}") for m, s in zip(morphs, t[:, 0], strict=True)]
-    panels += [(None, "")]
     for axis, (image, title) in zip(axes.ravel(), panels, strict=True):
         axis.set_axis_off()
-        if image is not None:
-            axis.imshow(image, cmap="gray")
-            axis.set_title(title, fontsize=9)
+        axis.imshow(image, cmap="gray")
+        axis.set_title(title, fontsize=9)
     figure.savefig(args.out, dpi=80)
     print(f"figure: {args.out}")
 
