@@ -44,6 +44,7 @@ from sklearn_texture import (
     power_spectrum,
     reconstruct_angles,
     regression_angle,
+    synthesize_map_grid,
     synthesize_textures,
     texture_distances,
 )
@@ -72,6 +73,13 @@ SYNTH = {"weights": "random", "random_state": 0, "layers": ("conv1_1",), "n_iter
 def vectors(**params):
     """Texture vectors of IMAGES: weights are checked in fit, loaded at first transform."""
     return gram(**params).fit_transform(IMAGES)
+
+
+@functools.cache
+def gram_map():
+    """A fitted Gram pipeline (random weights) -> 2-D LandmarkMDS of six images."""
+    images = RNG.random((6, 16, 16))
+    return make_pipeline(gram(), LandmarkMDS(n_components=2)).fit(images)
 
 
 @functools.cache
@@ -640,6 +648,25 @@ CASES = [
     case("LandmarkMDS", "inverse-nan",
          lambda t: LandmarkMDS().fit(VECTORS).inverse_transform(np.full((1, 2), np.nan)), V,
          "NaN"),
+    case("gram", "inverse-size-too-small",
+         lambda t: gram().fit(IMAGES).inverse_transform(np.ones((1, 10336)), size=1), V,
+         "at least 2x2 pixels to reach conv2_1"),
+    case("gram", "synthesis_size-bad", lambda t: gram(synthesis_size=(4, 0)).fit(IMAGES), V,
+         "size must be None, a positive integer"),
+    case("gram", "synthesis_n_iter-0", lambda t: gram(synthesis_n_iter=0).fit(IMAGES), V,
+         "synthesis_n_iter"),
+    case("gram", "get_network-not-fitted", lambda t: gram().get_network(), NotFittedError,
+         "not fitted"),
+    case("synthesize_map_grid", "not-a-pipeline",
+         lambda t: synthesize_map_grid(gram().fit(IMAGES)), V, "must be a fitted Pipeline"),
+    case("synthesize_map_grid", "power-spectrum-map",
+         lambda t: synthesize_map_grid(fitted_pipeline()), V, "power spectrum has no inverse"),
+    case("synthesize_map_grid", "n_points=1",
+         lambda t: synthesize_map_grid(gram_map(), n_points=1), V, "n_points must be"),
+    case("synthesize_map_grid", "dims-equal",
+         lambda t: synthesize_map_grid(gram_map(), dims=(1, 1)), V, "dims must be two"),
+    case("synthesize_map_grid", "n_iter=0",
+         lambda t: synthesize_map_grid(gram_map(), n_iter=0), V, "n_iter must be"),
     # ---- LandmarkMDS
     case("LandmarkMDS", "nan", lambda t: LandmarkMDS().fit(VECTORS * np.nan), V, "NaN"),
     case("LandmarkMDS", "inf", lambda t: LandmarkMDS().fit(VECTORS + np.inf), V, "infinity"),
