@@ -32,6 +32,7 @@ from sklearn_texture._synthesis import (
     check_synthesis_size,
     check_target_vectors,
     optimise_textures,
+    synthesis_batches,
 )
 from sklearn_texture.backbones import (
     check_weights,
@@ -263,8 +264,8 @@ class GramTextureVectorizer(TextureVectorizerBase):
         self._layers = sort_layers(self.layers)
         self.layer_weights_ = self._checked_layer_weights(self._layers)
         check_intensity_range(self.intensity_range)
-        check_synthesis_size(self.synthesis_size, self._layers[-1])
-        check_n_iter(self.synthesis_n_iter)
+        check_synthesis_size(self.synthesis_size, self._layers[-1], "synthesis_size")
+        check_n_iter(self.synthesis_n_iter, "synthesis_n_iter")
         check_weights(self.weights)  # a misspelt name or missing file, before any work
         self.device_ = resolve_device(self.device)
         self.network_seed_ = (
@@ -330,7 +331,8 @@ class GramTextureVectorizer(TextureVectorizerBase):
         of the image seen in :meth:`fit` (of the first one when ``fit`` saw a list of
         mixed sizes; ``synthesis_shape_``), with that image's colour: grey images come
         back as ``(n, H, W)``, colour ones as ``(n, H, W, 3)``, and a vectorizer fitted
-        on flattened rows (``image_shape``) returns flattened rows ``(n, H * W)``.
+        on flattened rows (``image_shape``) returns rows of ``n_features_in_`` values
+        (``H * W``, or ``H * W * 3`` for colour), so only at the fitted shape.
         Texture vectors do not depend on the image size (Eq. 2 divides by the number
         of pixels), so one texture vector can be synthesised at any size.
 
@@ -354,32 +356,48 @@ class GramTextureVectorizer(TextureVectorizerBase):
         Returns
         -------
         images : ndarray of shape (n_samples, H, W), (n_samples, H, W, 3) or \
-(n_samples, H * W)
+(n_samples, n_features_in_)
             The synthesised images, float32. The noise is seeded by ``random_state``.
 
         Raises
         ------
         ValueError
             Texture vectors of the wrong length, NaN or infinite, or all zero; ``n_iter``
-            < 1; a ``size`` too small for the deepest layer.
+            < 1; a ``size`` too small for the deepest layer, or other than the fitted
+            shape for a vectorizer fitted on flattened rows.
         """
         check_is_fitted(self, "n_features_out_")
-        n_iter = check_n_iter(self.synthesis_n_iter if n_iter is None else n_iter)
+        n_iter = (check_n_iter(self.synthesis_n_iter, "synthesis_n_iter") if n_iter is None
+                  else check_n_iter(n_iter))
         deepest = self._layers[-1]
         size = (check_synthesis_size(size, deepest)
-                or check_synthesis_size(self.synthesis_size, deepest)
+                or check_synthesis_size(self.synthesis_size, deepest, "synthesis_size")
                 or self.synthesis_shape_[:2])
+        if hasattr(self, "n_features_in_") and size != self.synthesis_shape_[:2]:
+            height, width = self.synthesis_shape_[:2]
+            raise ValueError(
+                f"this vectorizer was fitted on flattened rows of {height}x{width} images, "
+                f"so inverse_transform returns such rows; it cannot return "
+                f"{size[0]}x{size[1]} images as rows of n_features_in_="
+                f"{self.n_features_in_} (fit it on image arrays to choose the size).")
         targets = check_target_vectors(X, self.n_features_out_)
         seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        shape = (*size, self.synthesis_shape_[2])
+        # Batches within the memory budget; each is one L-BFGS run over its pixels.
+        batches = synthesis_batches(range(len(targets)), shape)
+        network = self.get_network()
         from tqdm.auto import tqdm
 
-        with tqdm(total=n_iter, disable=not self.verbose, unit="eval",
+        with tqdm(total=n_iter * len(batches), disable=not self.verbose, unit="eval",
                   desc="inverse_transform") as progress:
-            images, _ = optimise_textures(
-                targets, (*size, self.synthesis_shape_[2]), self.get_network(),
-                self.layer_weights_, n_iter=n_iter, seed=seed, device=self.device_,
-                stretch=self.intensity_range is None, progress=progress,
-            )
+            images = np.concatenate([
+                optimise_textures(
+                    targets[batch], shape, network, self.layer_weights_, n_iter=n_iter,
+                    seed=(seed, number), device=self.device_,
+                    stretch=self.intensity_range is None, progress=progress,
+                )[0]
+                for number, batch in enumerate(batches)
+            ])
         intensity_range = check_intensity_range(self.intensity_range)
         if intensity_range is not None:
             low, high = intensity_range
@@ -464,6 +482,9 @@ class GramTextureVectorizer(TextureVectorizerBase):
         return state
 
     def __setstate__(self, state):
+        # Vectorizers pickled before the synthesis parameters existed (maps saved by
+        # earlier versions) load with their defaults.
+        state = {"synthesis_size": None, "synthesis_n_iter": DEFAULT_N_ITER, **state}
         self.__dict__.update(state)
         if "device_" in state:
             device = torch.device(state["device_"])

@@ -257,7 +257,7 @@ def plot_map_walk(points, images, embedding, path, *, dims=(0, 1), values=None,
     embedding = np.asarray(embedding, dtype=float)[:, list(dims)]
     n_points = max(2, round(len(points) ** 0.5))
     span = np.ptp(points, axis=0)
-    # Square images at equal aspect (map distances mean something), each 90 % of the
+    # Images at equal aspect (map distances mean something), each at most 90 % of the
     # smaller grid step, placed in data coordinates so that they tile the grid.
     side = 0.9 * min(s / (n_points - 1) for s in span if s > 0) if span.any() else 1.0
     low = np.minimum(points.min(axis=0) - side / 2, embedding.min(axis=0))
@@ -270,8 +270,10 @@ def plot_map_walk(points, images, embedding, path, *, dims=(0, 1), values=None,
                               max(2.5, width * aspect + 0.8)))
     ax = figure.subplots()
     for (x, y), image in zip(points, images, strict=True):
+        # The longer side of the image fills ``side``; the other keeps its aspect.
+        half_w, half_h = (side / 2 * s / max(image.shape[:2]) for s in image.shape[1::-1])
         ax.imshow(image, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest",
-                  extent=(x - side / 2, x + side / 2, y - side / 2, y + side / 2), zorder=1)
+                  extent=(x - half_w, x + half_w, y - half_h, y + half_h), zorder=1)
     ax.set_xlim(low[0], high[0])
     ax.set_ylim(low[1], high[1])
     ax.set_aspect("equal")

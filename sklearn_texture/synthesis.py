@@ -23,6 +23,7 @@ from sklearn_texture._synthesis import (
     check_n_iter,
     check_synthesis_size,
     optimise_textures,
+    synthesis_batches,
 )
 from sklearn_texture.backbones import sort_layers
 from sklearn_texture.gram import PAPER_LAYERS, GramTextureVectorizer
@@ -187,18 +188,21 @@ def synthesize_textures(
     groups = {}
     for index, shape in enumerate(shapes):
         groups.setdefault(shape, []).append(index)
+    # One batch per shape, split where it would exceed the memory budget.
+    batches = [(shape, batch) for shape, members in groups.items()
+               for batch in synthesis_batches(members, shape)]
     from tqdm.auto import tqdm
 
-    with tqdm(total=n_iter * len(groups), disable=not verbose, unit="eval",
+    with tqdm(total=n_iter * len(batches), disable=not verbose, unit="eval",
               desc="synthesize_textures") as progress:
-        for group_number, (shape, members) in enumerate(groups.items()):
+        for batch_number, (shape, members) in enumerate(batches):
             extra = None
             if spectrum_weight > 0:
                 extra = _spectrum_term([exemplars[i] for i in members], vectorizer,
                                        spectrum_weight)
             images_out, losses = optimise_textures(
                 targets[members], shape, network, vectorizer.layer_weights_, n_iter=n_iter,
-                seed=(seed, group_number), device=vectorizer.device_, stretch=True,
+                seed=(seed, batch_number), device=vectorizer.device_, stretch=True,
                 extra_loss=extra, progress=progress,
             )
             for position, index in enumerate(members):
@@ -226,7 +230,10 @@ def synthesize_map_grid(model, *, n_points=4, dims=(0, 1), size=None, n_iter=Non
         A fitted :class:`~sklearn.pipeline.Pipeline` whose first step is a
         :class:`~sklearn_texture.GramTextureVectorizer` and whose last step has
         ``embedding_`` (the training images' coordinates) and ``inverse_transform``;
-        steps between need ``inverse_transform``. Not modified.
+        steps between need ``inverse_transform``. Not modified. The starting noise is
+        seeded by the vectorizer's ``random_state`` (set it for repeatable grids); grids
+        of more images than fit the memory budget are synthesised in several batches
+        (:data:`~sklearn_texture._synthesis.SYNTHESIS_BATCH_BYTES`).
     n_points : int, default=4
         Grid points along each of the two axes, at least 2.
     dims : (int, int), default=(0, 1)
@@ -253,7 +260,8 @@ def synthesize_map_grid(model, *, n_points=4, dims=(0, 1), size=None, n_iter=Non
     ------
     ValueError
         A model that is not a fitted Gram pipeline (a power-spectrum map has no
-        inverse here), a map of one dimension, bad ``dims`` or ``n_points``.
+        inverse here), a step between without ``inverse_transform``, a map of one
+        dimension, bad ``dims`` or ``n_points``.
     """
     import copy
 
@@ -292,8 +300,17 @@ def synthesize_map_grid(model, *, n_points=4, dims=(0, 1), size=None, n_iter=Non
     points = np.tile(embedding.mean(axis=0), (n_points * n_points, 1))
     points[:, dims[0]] = np.tile(across, n_points)
     points[:, dims[1]] = np.repeat(down, n_points)
+    # Steps between the vectorizer and the map are undone in reverse order; check them
+    # all before any synthesis ("passthrough" and None are no steps).
+    between = [(name, step) for name, step in steps[1:-1]
+               if step is not None and not (isinstance(step, str) and step == "passthrough")]
+    for name, step in between:
+        if not hasattr(step, "inverse_transform"):
+            raise ValueError(f"the map's step {name!r} ({type(step).__name__}) has no "
+                             "inverse_transform, so map points cannot be turned back into "
+                             "texture vectors.")
     vectors = mapper.inverse_transform(points)
-    for _, step in reversed(steps[1:-1]):
+    for _, step in reversed(between):
         vectors = step.inverse_transform(vectors)
     synthesiser = copy.copy(vectorizer)  # the caller's verbose, the model untouched
     synthesiser.verbose = verbose

@@ -27,6 +27,7 @@ from safetensors.torch import save_file
 from sklearn.exceptions import NotFittedError
 from sklearn.manifold import MDS
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import Normalizer
 
 from sklearn_texture import (
     GramTextureVectorizer,
@@ -652,7 +653,13 @@ CASES = [
          lambda t: gram().fit(IMAGES).inverse_transform(np.ones((1, 10336)), size=1), V,
          "at least 2x2 pixels to reach conv2_1"),
     case("gram", "synthesis_size-bad", lambda t: gram(synthesis_size=(4, 0)).fit(IMAGES), V,
-         "size must be None, a positive integer"),
+         "synthesis_size must be None, a positive integer"),
+    case("gram", "synthesis_size-too-small-after-set_params",
+         lambda t: gram().fit(IMAGES).set_params(synthesis_size=1).inverse_transform(
+             np.ones((1, 10336))), V, "synthesis_size must be at least 2x2 pixels"),
+    case("gram", "inverse-other-size-from-flattened-rows",
+         lambda t: gram(image_shape=(16, 16)).fit(IMAGES.reshape(3, -1)).inverse_transform(
+             np.ones((1, 10336)), size=8), V, "fitted on flattened rows of 16x16 images"),
     case("gram", "synthesis_n_iter-0", lambda t: gram(synthesis_n_iter=0).fit(IMAGES), V,
          "synthesis_n_iter"),
     case("gram", "get_network-not-fitted", lambda t: gram().get_network(), NotFittedError,
@@ -665,6 +672,10 @@ CASES = [
          lambda t: synthesize_map_grid(gram_map(), n_points=1), V, "n_points must be"),
     case("synthesize_map_grid", "dims-equal",
          lambda t: synthesize_map_grid(gram_map(), dims=(1, 1)), V, "dims must be two"),
+    case("synthesize_map_grid", "step-without-inverse",
+         lambda t: synthesize_map_grid(make_pipeline(gram(), Normalizer(),
+                                                     LandmarkMDS(n_components=2)).fit(
+             RNG.random((6, 16, 16)))), V, "'normalizer' \\(Normalizer\\) has no inverse"),
     case("synthesize_map_grid", "n_iter=0",
          lambda t: synthesize_map_grid(gram_map(), n_iter=0), V, "n_iter must be"),
     # ---- LandmarkMDS
