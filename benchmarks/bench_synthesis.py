@@ -86,12 +86,6 @@ def max_circular_correlation(a, b):
     return float(correlation.max())
 
 
-def network_of(vectorizer):
-    """The fitted vectorizer's network (``get_network``; ``_network`` in older trees)."""
-    getter = getattr(vectorizer, "get_network", None) or vectorizer._network
-    return getter()
-
-
 class EvaluationClock:
     """Duck-typed progress for ``optimise_textures``: when each evaluation ended.
 
@@ -150,7 +144,7 @@ def timed_synthesis(exemplars, n_iter, weights, device, bare=None, every=1):
     begin = time.perf_counter()
     vectorizer = GramTextureVectorizer(weights=weights, device=device)
     targets = vectorizer.fit_transform(exemplars)
-    network = network_of(vectorizer)
+    network = vectorizer.get_network()
     start = time.perf_counter()
     clock = EvaluationClock(bare, every)
     images, losses = optimise_textures(
@@ -168,7 +162,7 @@ def bare_pass(batch, size, weights, device):
     as the optimiser does."""
     vectorizer = GramTextureVectorizer(weights=weights, device=device).fit(
         np.zeros((1, size, size)))
-    network, device = network_of(vectorizer), vectorizer.device_
+    network, device = vectorizer.get_network(), vectorizer.device_
     x = torch.rand(batch, 1, size, size, generator=torch.Generator().manual_seed(0)).to(device)
 
     def run():
