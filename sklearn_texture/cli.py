@@ -4,7 +4,8 @@
 Every run records its settings (``settings.json`` in the output folder, and the
 markdown report) and is reproducible from them: the ``--random-state`` seed reaches the
 datasets, random network weights and MDS. Output folders are written whole or not at
-all (see :mod:`sklearn_texture.reports`). Errors are one ``sklearn-texture: error:``
+all, and an existing one is replaced only if it holds an earlier run of the same command
+and nothing else (see :mod:`sklearn_texture.reports`). Errors are one ``sklearn-texture: error:``
 line on stderr and exit status 1 (2 for bad arguments, from argparse; 128 + the signal
 number when interrupted by SIGINT or SIGTERM), never a traceback (set
 ``SKLEARN_TEXTURE_TRACEBACK=1`` to see one).
@@ -57,9 +58,15 @@ class _Progress:
             self.bar.close()
 
 
+def _command(args):
+    """The run's command as ``settings.json`` records it (``"reproduce angle"``, ...): an
+    output folder is replaced only by a run of the same command (``reports``)."""
+    return " ".join(args.command_path)
+
+
 def _settings(args, **chosen):
     """The run's settings: everything needed to run it again (``settings.json``)."""
-    return {"command": " ".join(args.command_path), "version": __version__,
+    return {"command": _command(args), "version": __version__,
             "weights": args.weights, "device": args.device,
             "random_state": args.random_state, **chosen}
 
@@ -258,13 +265,8 @@ def _embed_options(args):
         args.device = recorded.get("device", "auto")
     elif args.method == "cnn" and args.device != recorded.get("device"):
         vectorizer.set_params(device=args.device)  # where the network runs, nothing else
-    identity = maps.weights_identity(vectorizer)
-    if identity != recorded.get("weights_identity"):
-        raise ValueError(
-            f"--into {args.into}: the map was made with other weights than these "
-            f"({_identity_text(recorded.get('weights_identity'))}; now "
-            f"{_identity_text(identity)}); texture vectors of other weights cannot be "
-            "placed on it.")
+    _map_weights_identity(base, f"--into {args.into}",
+                          "texture vectors of other weights cannot be placed on it")
     made_with = recorded.get("versions", {}).get("sklearn-texture")
     if made_with != __version__:
         _embed_warn(f"the map {args.into} was made with sklearn-texture {made_with}, this is "
@@ -273,6 +275,42 @@ def _embed_options(args):
 
 
 _BUILT_IN_WEIGHTS = ("vgg19_normalized", "vgg19_imagenet", "random")
+
+
+def _map_weights_identity(texture_map, where, consequence):
+    """The identity of the weights behind a map's vectorizer, measured now (a weights
+    file is read and hashed again); refused unless it is the one the map records.
+
+    Used by ``embed --into`` and ``map-walk``: a weights file changed since the map was
+    made gives other texture vectors, which do not belong to the map's coordinates.
+
+    Parameters
+    ----------
+    texture_map : sklearn_texture.maps.TextureMap
+        The loaded map.
+    where : str
+        What the message starts with (the option or folder that named the map).
+    consequence : str
+        What the message ends with: why other weights are refused.
+
+    Returns
+    -------
+    identity : dict
+        :func:`sklearn_texture.maps.weights_identity` of the map's vectorizer, to record.
+    """
+    from sklearn_texture import maps
+
+    recorded = texture_map.settings.get("weights_identity")
+    try:
+        identity = maps.weights_identity(texture_map.model[0])
+    except OSError as error:
+        raise ValueError(f"{where}: the map's weights cannot be read now "
+                         f"({_identity_text(recorded)}): {error}") from None
+    if identity != recorded:
+        raise ValueError(
+            f"{where}: the map was made with other weights than these "
+            f"({_identity_text(recorded)}; now {_identity_text(identity)}); {consequence}.")
+    return identity
 
 
 def _identity_text(identity):
@@ -357,7 +395,7 @@ def _embed(args):
     texture_map.thumbnails += [maps.encode_thumbnail(thumbnail(image)) for image in images]
     columns = labels.columns if labels is not None else []
     analysis = _embed_analysis(texture_map, values, columns, required=labels is not None)
-    with staged_output(args.out) as staging:
+    with staged_output(args.out, _command(args)) as staging:
         maps.save_map(texture_map, staging)  # coordinates.csv first
         if skipped:
             write_csv([{"file": n, "reason": r} for n, r in skipped], staging / "skipped.csv")
@@ -542,8 +580,8 @@ def _common_options(parser, *, map_defaults=False):
 
     into = "; with --into: the map's" if map_defaults else ""
     parser.add_argument("--out", type=_out_folder, default="sklearn-texture-results",
-                        help="output folder: created, or an earlier run's folder replaced "
-                        "as a whole (%(default)s)")
+                        help="output folder: created, or an earlier run of the same "
+                        "command replaced as a whole (%(default)s)")
     parser.add_argument("--weights", default=default("weights"),
                         help="vgg19_normalized (paper; the default), vgg19_imagenet, random, "
                         f"or a file{into}")
@@ -685,11 +723,13 @@ def _synthesize(args):
         print(f"skipped {name}: {reason}", file=sys.stderr)
     if not images:
         raise ValueError(f"synthesize found no usable image (skipped {len(skipped)}).")
+    _check_spectrum_weight(images, names, args, size=args.size, what="images",
+                           drop="leave {} out")
     syntheses, losses, _ = _run_synthesis(images, args, size=args.size, n_iter=args.n_iter)
     settings = _settings(args, size=args.size, n_iter=args.n_iter,
                          spectrum_weight=args.spectrum_weight,
                          paths=[str(p) for p in args.paths])
-    with staged_output(args.out) as staging:
+    with staged_output(args.out, _command(args)) as staging:
         write_settings(settings, staging / "settings.json")
         rows = _write_syntheses(staging, images, names, syntheses, losses)
         if skipped:
@@ -698,6 +738,31 @@ def _synthesize(args):
           f"{min(r['final/start'] for r in rows):.3g}-{max(r['final/start'] for r in rows):.3g}"
           f" of the start. Results in {args.out}/")
     return 0
+
+
+def _check_spectrum_weight(images, names, args, *, size, what, drop):
+    """Refuse --spectrum-weight > 0 where synthesize_textures would, in the command
+    line's words: naming the option and the images it cannot be used with (``what``;
+    ``drop``, with ``{}`` for "it" or "them", says how to leave them out)."""
+    if args.spectrum_weight <= 0:
+        return
+    # colour exactly as the library counts it: more than one channel once alpha is gone
+    colour = [name for name, image in zip(names, images, strict=True)
+              if image.ndim == 3 and image[..., :3].shape[-1] > 1]
+    if colour:
+        one = len(colour) == 1
+        raise ValueError(f"--spectrum-weight > 0 needs grey {what}; "
+                         f"{', '.join(map(str, colour))} {'is' if one else 'are'} colour: "
+                         f"{drop.format('it' if one else 'them')} or leave "
+                         "--spectrum-weight out.")
+    other = [(name, image.shape[:2]) for name, image in zip(names, images, strict=True)
+             if size is not None and image.shape[:2] != (size, size)]
+    if other:
+        name, (height, width) = other[0]
+        raise ValueError(
+            "--spectrum-weight > 0 needs syntheses of each image's own size (power "
+            "spectra of other sizes sample other wavevectors, Eq. 7); "
+            f"{name} is {height}x{width}, not {size}x{size}: leave --size out.")
 
 
 def _run_synthesis(images, args, *, size, n_iter):
@@ -741,13 +806,21 @@ QUICK_SYNTHESIS = {"size": 64, "n_iter": 60}
 FULL_SYNTHESIS = {"size": 128, "n_iter": 300}
 
 
-def _unit_float(image):
-    """An image min–max scaled onto [0, 1] as float32 (colour channels jointly)."""
+def _full_contrast(image):
+    """An image stretched from its own minimum and maximum onto [0, 1], as float32.
+
+    The package's intensity mapping (``_images.intensity_bounds`` and
+    ``rescale_intensities``) of the image as floats: a float image's bounds are its own
+    range over the colour channels jointly (an 8-bit image's would be 0-255), and a
+    uniform image becomes mid grey.
+    """
     import numpy as np
 
-    image = np.asarray(image, dtype=np.float32)
-    low, high = float(image.min()), float(image.max())
-    return (image - low) / (high - low) if high > low else np.full_like(image, 0.5)
+    from sklearn_texture._images import intensity_bounds, rescale_intensities
+
+    values = np.asarray(image, dtype=np.float32)  # exact for 8- and 16-bit values
+    bounds = intensity_bounds(values[..., np.newaxis] if values.ndim == 2 else values)
+    return rescale_intensities(values, *(bounds or (0.0, 0.0)))
 
 
 def _nearest_exemplars(exemplars, syntheses, args):
@@ -757,6 +830,7 @@ def _nearest_exemplars(exemplars, syntheses, args):
     own / nearest other (< 1 exactly when nearest)."""
     import numpy as np
 
+    from sklearn_texture.distances import texture_distances
     from sklearn_texture.gram import GramTextureVectorizer
     from sklearn_texture.spectrum import power_spectrum
 
@@ -775,8 +849,8 @@ def _nearest_exemplars(exemplars, syntheses, args):
 
     columns = {}
     for label, features in (("Eq. 4", gram), ("Eq. 7", spectra)):
-        own_features, new_features = features(exemplars), features(syntheses)
-        distances = np.linalg.norm(new_features[:, None] - own_features[None], axis=2)
+        # rows: syntheses, columns: exemplars; Eq. 4 or Eq. 7 as the features are
+        distances = texture_distances(features(syntheses), features(exemplars))
         own = np.diag(distances).copy()
         np.fill_diagonal(distances, np.inf)
         columns[label] = own, distances.min(axis=1)
@@ -803,10 +877,12 @@ def _reproduce_synthesis(args):
         raise ValueError("--textures: give at least 2 photographs (each synthesis is "
                          f"compared with every exemplar); got {textures[0]}.")
     photographs, names = load_texture_photographs(textures, size=config["size"])
+    _check_spectrum_weight(photographs, names, args, size=None, what="photographs",
+                           drop="leave {} out of --textures")
     # Float [0, 1], which the vectorizer min–max scales: the exemplar's texture vector is
     # that of its full contrast, as every synthesis spans [0, 1] (uint8 photographs
     # would be read as 0-255, so that a low-contrast one could never be matched).
-    exemplars = [_unit_float(photograph) for photograph in photographs]
+    exemplars = [_full_contrast(photograph) for photograph in photographs]
     syntheses, losses, seconds = _run_synthesis(exemplars, args, size=None,
                                                 n_iter=config["n_iter"])
     nearest = _nearest_exemplars(exemplars, syntheses, args)
@@ -818,7 +894,7 @@ def _reproduce_synthesis(args):
                          f"central {config['size']}x{config['size']} crops")
     counts = {label: sum(row[f"nearest by {label}"] for row in table)
               for label in ("Eq. 4", "Eq. 7")}
-    with staged_output(args.out) as staging:
+    with staged_output(args.out, _command(args)) as staging:
         write_settings(settings, staging / "settings.json")
         for name, exemplar in zip(names, exemplars, strict=True):
             _write_png(exemplar, staging / f"{name}_original.png", False)
@@ -943,6 +1019,9 @@ def _add_synthesize_command(commands):
 # ---------------------------------------------------------------- map-walk (issue 14)
 
 MAX_GRID_POINTS = 64  # per axis: 64² syntheses is already hours on a CPU
+# map-walk's own default folder: never embed's (sklearn-texture-results), which holds
+# the map it reads
+WALK_OUT = "sklearn-texture-walk"
 
 
 def _map_walk_dims(args, n_components):
@@ -957,10 +1036,22 @@ def _map_walk_dims(args, n_components):
     return first - 1, second - 1
 
 
+def _map_walk_out(args):
+    """Refuse an --out that is the map folder or lies inside it: map-walk reads the map
+    and must never replace it, nor put a folder of its own into it (checked before the
+    output folder is locked, so that nothing is created inside the map)."""
+    out, folder = Path(os.path.realpath(args.out)), Path(os.path.realpath(args.map))
+    if out == folder or folder in out.parents:
+        raise ValueError(f"--out {args.out} is the map folder {args.map} or inside it; "
+                         f"map-walk writes a folder of its own (by default {WALK_OUT}): "
+                         "name one outside the map.")
+
+
 def _map_walk(args):
     import numpy as np
 
     from sklearn_texture import maps, plotting
+    from sklearn_texture._images import rescale_intensities
     from sklearn_texture.gram import GramTextureVectorizer
     from sklearn_texture.reports import staged_output, write_csv, write_settings
     from sklearn_texture.synthesis import synthesize_map_grid
@@ -971,6 +1062,9 @@ def _map_walk(args):
         raise ValueError(f"map-walk needs a Gram map (embed --method cnn); {args.map} was "
                          "made with --method ps, and the power spectrum has no inverse here.")
     dims = _map_walk_dims(args, texture_map.n_components)
+    identity = _map_weights_identity(
+        texture_map, f"map-walk {args.map}", "texture vectors of other weights do not "
+        "belong to its coordinates, so its points cannot be turned into images with them")
     recorded = texture_map.settings
     args.weights = recorded.get("weights")  # the map's: other weights give other vectors
     if args.device is None:
@@ -989,8 +1083,10 @@ def _map_walk(args):
         n_iter=args.n_iter, verbose=int(not args.no_progress))
     seconds = time.perf_counter() - start
     n_iter = args.n_iter or vectorizer.synthesis_n_iter
+    # The syntheses come in the vectorizer's intensity units: its intensity_range, else
+    # [0, 1] (GramTextureVectorizer.inverse_transform); as [0, 1] for the PNGs.
     low, high = vectorizer.intensity_range or (0.0, 1.0)
-    units = np.clip((np.asarray(images, np.float64) - low) / (high - low), 0, 1)
+    units = np.clip(rescale_intensities(images, low, high), 0, 1)
     # The achieved Eq. 4 distance to each target, relative to the target's norm, by the
     # map's own transform of the images as returned.
     achieved = np.vstack([vectorizer.transform(image[np.newaxis]) for image in images])
@@ -1003,10 +1099,10 @@ def _map_walk(args):
                      "relative_eq4_error": float(error)})
     settings = _settings(args, map=str(Path(args.map).resolve()), n_points=args.n_points,
                          dims=list(args.dims), size=args.size, n_iter=n_iter,
-                         weights_identity=recorded.get("weights_identity"),
+                         weights_identity=identity,
                          map_n_components=texture_map.n_components)
     landmarks = texture_map.coordinates[texture_map.landmarks]
-    with staged_output(args.out) as staging:
+    with staged_output(args.out, _command(args)) as staging:
         write_settings(settings, staging / "settings.json")
         for row, image in zip(rows, units, strict=True):
             _write_png(image, staging / row["file"], False)
@@ -1024,7 +1120,8 @@ def _add_map_walk_command(commands):
         "map-walk", help="Syntheses on a grid across a map made by embed (Fig. 9-11 as "
         "images).",
         description="A picture of the manifold itself: a regular grid over the bounding box "
-        "of an embed map's images in two of its dimensions (the others at their mean), each "
+        "of the images an embed map was made of (not those placed on it with --into) in "
+        "two of its dimensions (the others at their mean), each "
         "point turned into a texture vector (LandmarkMDS.inverse_transform) and then into a "
         "synthesised image (GramTextureVectorizer.inverse_transform). Writes grid.png, one "
         "8-bit PNG per point (walk_rROW_cCOLUMN.png, row 0 at the top), points.csv (with the "
@@ -1043,15 +1140,15 @@ def _add_map_walk_command(commands):
                       metavar=("X", "Y"),
                       help="the two map dimensions the grid spans, 1-based as the map's "
                       "mds_1, mds_2, ... columns (1 2)")
-    walk.add_argument("--out", type=_out_folder, default="sklearn-texture-results",
-                      help="output folder: created, or an earlier run's folder replaced "
-                      "as a whole (%(default)s)")
+    walk.add_argument("--out", type=_out_folder, default=WALK_OUT,
+                      help="output folder, outside the map: created, or an earlier "
+                      "map-walk's folder replaced as a whole (%(default)s)")
     walk.add_argument("--device", default=None,
                       help="auto, cpu, cuda, cuda:1, ... (default: the map's)")
     walk.add_argument("--random-state", type=_integer(0, MAX_SEED), default=0,
                       help="seed of the syntheses' starting noise (%(default)s)")
     walk.add_argument("--no-progress", action="store_true", help="no progress bars")
-    walk.set_defaults(handler=_map_walk, command_path=("map-walk",))
+    walk.set_defaults(handler=_map_walk, command_path=("map-walk",), check_out=_map_walk_out)
 
 
 def build_parser():
@@ -1173,9 +1270,12 @@ def main(argv=None):
                 return int(args.handler(args) or 0)
             from sklearn_texture.reports import locked_output
 
+            if getattr(args, "check_out", None) is not None:
+                args.check_out(args)  # before the lock creates anything beside --out
             # Held for the whole run: a second run into the same --out is refused up
             # front; the results replace the folder whole at the end (staged_output).
-            with locked_output(args.out), _library_messages(args):
+            # An existing --out must hold an earlier run of this same command.
+            with locked_output(args.out, _command(args)), _library_messages(args):
                 return int(args.handler(args) or 0)
         except Interrupted as interrupted:
             name = signal.Signals(interrupted.signum).name

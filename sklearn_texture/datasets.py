@@ -70,6 +70,7 @@ __all__ = [
     "NOISE_OCTAVES",
     "NOISE_PARAMETERS",
     "NOISE_SCALE",
+    "TEXTURES",
     "TEXTURE_PHOTOGRAPHS",
     "PerlinTextureDataset",
     "load_texture_photographs",
@@ -473,8 +474,9 @@ def load_texture_photographs(names=TEXTURES, *, size=None):
     Raises
     ------
     ValueError
-        An unknown or repeated name (the message lists the available ones), or a
-        ``size`` that is not a positive integer or exceeds a photograph.
+        ``names`` that is not a name or a sequence of names, an unknown or repeated
+        name (the message lists the available ones), or a ``size`` that is not a
+        positive integer or exceeds a photograph.
     ImportError
         If scikit-image is not installed (``pip install 'sklearn-texture[examples]'``).
     FileNotFoundError
@@ -492,8 +494,15 @@ def load_texture_photographs(names=TEXTURES, *, size=None):
 
     from sklearn_texture.io import read_image
 
-    names = [names] if isinstance(names, str) else list(names)
     available = ", ".join(TEXTURE_PHOTOGRAPHS)
+    if isinstance(names, str):
+        names = [names]
+    else:
+        try:
+            names = list(names)
+        except TypeError:  # None, a number: not a list of names
+            raise ValueError(f"names must be a name or a sequence of names; choose from "
+                             f"{available}; got {names!r}.") from None
     if not names:
         raise ValueError(f"names is empty; choose from {available}.")
     for name in names:

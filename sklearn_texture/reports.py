@@ -4,9 +4,12 @@ Output folders are transactional: a run's files appear whole or not at all.
 
 * Every file of a run is written into a staging folder beside the output folder
   (``.<name>.staging-*``), which becomes the output folder by one ``rename``.
-* An output folder of an earlier run is replaced as a whole (renamed aside, the new
-  one renamed in, the old one deleted), never merged with the new files; a folder
-  holding anything a run does not write is refused, never deleted.
+* An output folder of an earlier run of the same command is replaced as a whole
+  (renamed aside, the new one renamed in, the old one deleted), never merged with the
+  new files. A folder is that only if its ``settings.json`` names the command (every
+  run writes one) and every other entry in it is a file that command writes
+  (:data:`RUN_FILES`); any other folder that is not empty is refused, never deleted --
+  a map folder is not replaced by ``map-walk``, a folder of the user's files by nobody.
 * A lock file beside the folder (``.<name>.lock``, ``fcntl.flock``) admits one run per
   folder: a second run into the same folder is refused with :class:`OutputFolderBusy`.
 * On any exception (and on SIGTERM/SIGINT, which the command line turns into
@@ -28,6 +31,7 @@ import threading
 from pathlib import Path
 
 from sklearn_texture import plotting
+from sklearn_texture.datasets import TEXTURE_PHOTOGRAPHS
 from sklearn_texture.experiments import PAPER_BETA_ANGLE, PAPER_TABLE_I
 
 try:  # POSIX
@@ -35,7 +39,7 @@ try:  # POSIX
 except ImportError:  # pragma: no cover - Windows: an exclusive lock file instead
     fcntl = None
 
-__all__ = ["OutputFolderBusy", "check_output_folder", "locked_output",
+__all__ = ["RUN_FILES", "OutputFolderBusy", "check_output_folder", "locked_output",
            "markdown_table", "staged_output", "write_angle_report", "write_csv",
            "write_manifold_report", "write_settings"]
 
@@ -45,17 +49,32 @@ _PAPER_FIG6 = {
     "ps": "small only for 2 ≲ A ≲ 3.5; fails at A = 1 and A ≳ 4",
 }
 
-# The files a run writes: a folder holding nothing else is an earlier run's output, which
-# a new run may replace; a folder with any other entry is refused, never deleted.
-_OUTPUT_NAMES = ("settings.json", "coordinates.csv", "skipped.csv", "map.png",
-                 "vectors.npy", "distances.npy", "model.joblib", "thumbnails.json",
-                 "report.html", "r2.csv", "stress.csv",
-                 "angle_task.csv", "angle_task.md", "angle_task_trials.csv",
-                 "manifold_stress.csv", "manifold_r2.csv", "manifold_task.md", "table1.csv",
-                 "panel.png", "loss_curve.png", "losses.csv",  # synthesize
-                 "synthesis.csv", "synthesis.md",  # reproduce synthesis
-                 "grid.png", "points.csv")  # map-walk
-_OUTPUT_PATTERNS = ("fig[0-9]*.png", "*_synthesis.png", "*_original.png", "walk_r*_c*.png")
+#: The files each command writes, by the name its ``settings.json`` records under
+#: ``"command"``: ``(names, patterns)``, patterns in :mod:`fnmatch` syntax for the files
+#: named after a run's own images or grid points. A folder is an earlier run of a command
+#: (which a new run of that command may replace) only if its ``settings.json`` names the
+#: command and every other entry is a file of this list, so the patterns are consulted
+#: only inside such a folder; ``reproduce synthesis`` lists its photographs' files by name
+#: (from :data:`~sklearn_texture.datasets.TEXTURE_PHOTOGRAPHS`), not by a wildcard.
+RUN_FILES = {
+    "embed": (("settings.json", "coordinates.csv", "vectors.npy", "distances.npy",
+               "model.joblib", "thumbnails.json", "skipped.csv", "stress.csv", "r2.csv",
+               "map.png", "report.html"), ()),
+    "reproduce angle": (("settings.json", "angle_task.csv", "angle_task.md",
+                         "angle_task_trials.csv", "fig5_angle_panels.png",
+                         "fig6_angle_rmse.png", "fig7_stress.png"), ()),
+    "reproduce manifold": (("settings.json", "manifold_stress.csv", "manifold_r2.csv",
+                            "manifold_task.md", "table1.csv", "fig8_stress_vs_dim.png"),
+                           ("fig9_11_embedding_d[0-9]*.png",)),
+    "reproduce synthesis": (("settings.json", "synthesis.csv", "synthesis.md", "panel.png",
+                             "loss_curve.png", "losses.csv",
+                             *(f"{name}_{kind}.png" for name in TEXTURE_PHOTOGRAPHS
+                               for kind in ("original", "synthesis"))), ()),
+    # the syntheses are named after the user's images (losses.csv lists them)
+    "synthesize": (("settings.json", "panel.png", "loss_curve.png", "losses.csv",
+                    "skipped.csv"), ("*_synthesis.png",)),
+    "map-walk": (("settings.json", "grid.png", "points.csv"), ("walk_r[0-9]*_c[0-9]*.png",)),
+}
 
 _held = threading.local()  # output folders whose lock this thread holds
 
@@ -77,25 +96,79 @@ def _absolute(out_dir):
     return path
 
 
-def _replaceable(path):
-    """Whether an existing folder may be replaced: empty, or only files a run writes."""
-    return all(entry.is_file() and not entry.is_symlink() and (
-        entry.name in _OUTPUT_NAMES or any(fnmatch.fnmatchcase(entry.name, p)
-                                           for p in _OUTPUT_PATTERNS))
-        for entry in path.iterdir())
+def _recorded_command(path):
+    """The ``"command"`` of the ``settings.json`` in ``path`` (a str), or the reason there
+    is none (``(why,)``)."""
+    settings_file = path / "settings.json"
+    if not settings_file.is_file() or settings_file.is_symlink():
+        return ("no settings.json",)
+    try:
+        settings = json.loads(settings_file.read_text())
+    except (OSError, ValueError):
+        return ("a settings.json that is not readable JSON",)
+    command = settings.get("command") if isinstance(settings, dict) else None
+    if not isinstance(command, str):
+        return ("a settings.json that names no command",)
+    return command
 
 
-def check_output_folder(out_dir):
-    """Return ``out_dir`` as an absolute path if a run may write its results there.
+def _foreign_entries(path, command):
+    """The entries of ``path`` that a run of ``command`` does not write."""
+    names, patterns = RUN_FILES.get(command, (("settings.json",), ()))
+    return sorted(entry.name for entry in path.iterdir() if not (
+        entry.is_file() and not entry.is_symlink() and (
+            entry.name in names
+            or any(fnmatch.fnmatchcase(entry.name, p) for p in patterns))))
 
-    It may if it does not exist yet, or is an empty folder, or holds the results of an
-    earlier run and nothing else (the new run replaces it as a whole; a folder with any
-    other file or folder in it is refused, so that no user's file is ever deleted).
+
+_KEEP = ("choose a new or empty folder (a run replaces only a folder holding an earlier "
+         "run of the same command and nothing else, so that no other file is ever "
+         "deleted)")
+
+
+def _refusal(path, out_dir, command):
+    """Why an existing, non-empty folder may not be replaced by a run of ``command``;
+    None if it may."""
+    if command is None:
+        return f"output folder {out_dir} is not empty; choose a new or empty folder."
+    recorded = _recorded_command(path)
+    if isinstance(recorded, tuple):
+        why = recorded[0]
+        if why == "no settings.json":
+            return (f"output folder {out_dir} holds files that sklearn-texture did not write "
+                    f"(it has no settings.json of an earlier run); {_KEEP}.")
+        return (f"output folder {out_dir} holds {why} (an earlier version's run, or not a "
+                f"run at all), so it is not known to be an earlier `{command}` run; delete "
+                f"it yourself if you no longer need it, or {_KEEP}.")
+    if recorded != command:
+        return (f"output folder {out_dir} holds an earlier `{recorded}` run, which "
+                f"`{command}` does not replace; {_KEEP}.")
+    foreign = _foreign_entries(path, command)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more"
+                                           if len(foreign) > 3 else "")
+        return (f"output folder {out_dir} holds files that sklearn-texture did not write "
+                f"({shown}) beside an earlier `{command}` run; {_KEEP}.")
+    return None
+
+
+def check_output_folder(out_dir, command=None):
+    """Return ``out_dir`` as an absolute path if a run of ``command`` may write there.
+
+    It may if it does not exist yet, or is an empty folder, or holds an earlier run of
+    the same command and nothing else: its ``settings.json`` names ``command`` and every
+    other entry is a file such a run writes (:data:`RUN_FILES`). The new run replaces
+    that folder as a whole. Any other folder is refused, so that no user's file, and no
+    other command's results (say the map ``map-walk`` reads), are ever deleted.
 
     Parameters
     ----------
     out_dir : str or path-like
         The output folder.
+    command : str or None, default=None
+        The command of the run, as its ``settings.json`` records it (``"embed"``,
+        ``"reproduce angle"``, ``"map-walk"``, ...); ``None`` accepts only a new or
+        empty folder.
 
     Returns
     -------
@@ -105,8 +178,8 @@ def check_output_folder(out_dir):
     ------
     ValueError
         If ``out_dir`` is empty, is the current folder or one of its parents, is not a
-        folder (or is a symbolic link), or is a folder with entries that no run of this
-        package writes.
+        folder (or is a symbolic link), or is a folder that is neither empty nor an
+        earlier run of ``command`` alone (the message says which and why).
     """
     path = _absolute(out_dir)
     if path.is_symlink():
@@ -114,12 +187,10 @@ def check_output_folder(out_dir):
                          "it points to.")
     if path.exists() and not path.is_dir():
         raise ValueError(f"output folder {out_dir} exists and is not a folder.")
-    if path.is_dir() and not _replaceable(path):
-        raise ValueError(
-            f"output folder {out_dir} holds files that sklearn-texture did not write; "
-            "choose a new or empty folder (results replace an earlier run's folder as a "
-            "whole, so they never go into a folder of other files)."
-        )
+    if path.is_dir() and any(path.iterdir()):
+        refusal = _refusal(path, out_dir, command)
+        if refusal is not None:
+            raise ValueError(refusal)
     return path
 
 
@@ -190,7 +261,7 @@ def _recover(path):
 
 
 @contextlib.contextmanager
-def locked_output(out_dir):
+def locked_output(out_dir, command=None):
     """Hold the lock of the output folder ``out_dir`` for the duration of the block.
 
     The command line holds it for a whole run, so that a second run into the same
@@ -201,6 +272,8 @@ def locked_output(out_dir):
     ----------
     out_dir : str or path-like
         The output folder (checked with :func:`check_output_folder`).
+    command : str or None, default=None
+        The run's command (see :func:`check_output_folder`).
 
     Yields
     ------
@@ -212,7 +285,7 @@ def locked_output(out_dir):
     OutputFolderBusy
         If another run holds the lock.
     """
-    path = check_output_folder(out_dir)
+    path = check_output_folder(out_dir, command)
     held = _held.__dict__.setdefault("paths", set())
     if path in held:
         yield path
@@ -269,13 +342,27 @@ def _fsync_tree(folder):
             os.close(fd)
 
 
-def _commit(staging, path):
+def _check_staged_command(staging, command):
+    """The staged run must name its command in settings.json: otherwise no later run
+    could replace the folder (a bug of the caller, not of the user's input)."""
+    if command is None:
+        return
+    recorded = _recorded_command(staging)
+    if recorded != command:
+        found = recorded[0] if isinstance(recorded, tuple) else f"command {recorded!r}"
+        raise RuntimeError(f"the run's settings.json must name its command {command!r}; "
+                           f"found {found}.")
+
+
+def _commit(staging, path, command):
     """Make ``staging`` the folder ``path``, replacing an earlier run's folder whole."""
+    _check_staged_command(staging, command)
     _fsync_tree(staging)
     with _signals_deferred():
         aside = None
         if os.path.lexists(path):
-            check_output_folder(path)  # still ours (we hold the lock, but users may not)
+            # still ours (we hold the lock, but users may not)
+            check_output_folder(path, command)
             aside = path.parent / f".{path.name}.old-{secrets.token_hex(4)}"
             os.rename(path, aside)
         try:
@@ -289,28 +376,39 @@ def _commit(staging, path):
 
 
 @contextlib.contextmanager
-def staged_output(out_dir):
+def staged_output(out_dir, command=None):
     """Yield an empty staging folder; on success it becomes ``out_dir`` in one rename.
 
-    An earlier run's ``out_dir`` is replaced as a whole. On an exception the staging
-    folder is removed and ``out_dir`` is left as it was.
+    An earlier run's ``out_dir`` of the same ``command`` is replaced as a whole (see
+    :func:`check_output_folder`). On an exception the staging folder is removed and
+    ``out_dir`` is left as it was.
 
     Parameters
     ----------
     out_dir : str or path-like
         The output folder (see :func:`check_output_folder`).
+    command : str or None, default=None
+        The run's command. The run must write a ``settings.json`` naming it into the
+        staging folder (:func:`write_settings`), so that a later run of the command can
+        replace the folder; ``None`` writes only into a new or empty folder.
 
     Yields
     ------
     staging : pathlib.Path
         Where to write the run's files.
+
+    Raises
+    ------
+    RuntimeError
+        If ``command`` is given and the staged ``settings.json`` does not name it
+        (nothing is written to ``out_dir`` then).
     """
-    with locked_output(out_dir) as path:
+    with locked_output(out_dir, command) as path:
         staging = path.parent / f".{path.name}.staging-{secrets.token_hex(4)}"
         staging.mkdir()
         try:
             yield staging
-            _commit(staging, path)
+            _commit(staging, path, command)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -327,6 +425,16 @@ def write_settings(settings, path):
         The file to write.
     """
     Path(path).write_text(json.dumps(settings, indent=2, default=str) + "\n")
+
+
+def _run_settings(settings, command):
+    """The run's command and its ``settings.json``: every run's names its command (the
+    dict's own ``"command"`` if it has one), so that a later run may replace the folder."""
+    if not isinstance(settings, dict):
+        return command, {"command": command, "settings": str(settings)}
+    if "command" in settings:
+        return str(settings["command"]), settings
+    return command, {"command": command, **settings}
 
 
 def _settings_text(settings):
@@ -390,8 +498,10 @@ def write_angle_report(result, out_dir, *, settings):
     out_dir : str or path-like
         The output folder, written as a whole (see :func:`staged_output`).
     settings : dict or str
-        The run's settings, shown in ``angle_task.md``; a dict is also written to
-        ``settings.json``.
+        The run's settings, shown in ``angle_task.md`` and written to ``settings.json``
+        (a str under the key ``"settings"``), with the command that a later run into
+        ``out_dir`` must be to replace it: the dict's ``"command"``, else
+        ``"reproduce angle"`` (see :func:`check_output_folder`).
 
     Returns
     -------
@@ -401,9 +511,9 @@ def write_angle_report(result, out_dir, *, settings):
     summary = result.summary()
     for row in summary:
         row["paper (Fig. 6)"] = _PAPER_FIG6[row["method"]]
-    with staged_output(out_dir) as staging:
-        if isinstance(settings, dict):
-            write_settings(settings, staging / "settings.json")
+    command, recorded = _run_settings(settings, "reproduce angle")
+    with staged_output(out_dir, command) as staging:
+        write_settings(recorded, staging / "settings.json")
         write_csv(result.rows, staging / "angle_task_trials.csv")
         write_csv(summary, staging / "angle_task.csv")
         plotting.plot_angle_scores(summary, staging / "fig6_angle_rmse.png",
@@ -436,8 +546,10 @@ def write_manifold_report(result, out_dir, *, settings):
     out_dir : str or path-like
         The output folder, written as a whole (see :func:`staged_output`).
     settings : dict or str
-        The run's settings, shown in ``manifold_task.md``; a dict is also written to
-        ``settings.json``.
+        The run's settings, shown in ``manifold_task.md`` and written to ``settings.json``
+        (a str under the key ``"settings"``), with the command that a later run into
+        ``out_dir`` must be to replace it: the dict's ``"command"``, else
+        ``"reproduce manifold"`` (see :func:`check_output_folder`).
 
     Returns
     -------
@@ -455,9 +567,9 @@ def write_manifold_report(result, out_dir, *, settings):
     for row in result.stress_rows:
         stress.setdefault(row["D*"], {"D*": row["D*"]})[f"stress {row['method']}"] = row["stress"]
     stress_table = [stress[d] for d in sorted(stress)]
-    with staged_output(out_dir) as staging:
-        if isinstance(settings, dict):
-            write_settings(settings, staging / "settings.json")
+    command, recorded = _run_settings(settings, "reproduce manifold")
+    with staged_output(out_dir, command) as staging:
+        write_settings(recorded, staging / "settings.json")
         write_csv(result.stress_rows, staging / "manifold_stress.csv")
         write_csv(result.r2_rows, staging / "manifold_r2.csv")
         if table_i:

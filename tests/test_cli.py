@@ -11,6 +11,7 @@ from PIL import Image
 
 from sklearn_texture import PerlinTextureDataset
 from sklearn_texture.cli import main
+from sklearn_texture.reports import check_output_folder
 
 
 def _rows(path):
@@ -36,6 +37,10 @@ def test_reproduce_angle_small(tmp_path):
         assert (out / figure).stat().st_size > 1000
     # nothing beside the output folder: no staging folder, no lock file
     assert [p.name for p in tmp_path.iterdir()] == ["angle"]
+    # every file is one reports.RUN_FILES lists: the next reproduce angle may replace it
+    assert check_output_folder(out, "reproduce angle") == out
+    with pytest.raises(ValueError, match="an earlier `reproduce angle` run"):
+        check_output_folder(out, "reproduce manifold")
 
 
 def test_reproduce_manifold_small(tmp_path, capsys):
@@ -50,6 +55,7 @@ def test_reproduce_manifold_small(tmp_path, capsys):
     assert "beta angle" in capsys.readouterr().out
     assert (out / "fig8_stress_vs_dim.png").is_file()
     assert (out / "fig9_11_embedding_d3.png").is_file()
+    assert check_output_folder(out, "reproduce manifold") == out
 
 
 def test_reproduce_uses_the_noise_options(tmp_path):

@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from sklearn_texture import datasets
 from sklearn_texture.cli import main
 from sklearn_texture.datasets import TEXTURE_PHOTOGRAPHS, load_texture_photographs
+from sklearn_texture.reports import check_output_folder
 
 # The photographs ship with scikit-image (in the [test] extra): found, not imported.
 needs_photographs = pytest.mark.skipif(importlib.util.find_spec("skimage") is None,
@@ -29,6 +31,18 @@ def read_csv(path):
 def decoded(path):
     with Image.open(path) as image:
         return np.asarray(image)
+
+
+def snapshot(folder):
+    """Every path under ``folder`` with its bytes (folders: None)."""
+    return {p: (None if p.is_dir() else p.read_bytes()) for p in folder.rglob("*")}
+
+
+def one_error(capsys):
+    """The single stderr line of a refused run, without its prefix."""
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sklearn-texture: error: "), lines
+    return lines[0].removeprefix("sklearn-texture: error: ")
 
 
 # ---------------------------------------------------------------- the photographs
@@ -57,10 +71,18 @@ def test_photographs_are_central_crops_of_the_bundled_files():
     ({"names": ["grass", "grass"]}, "must not repeat; got grass"),
     ({"names": ["cell"], "size": 551}, r"at most 550 for cell \(660x550 pixels\); got 551"),
     ({"size": 0}, "size must be an integer >= 1"),
+    ({"names": None}, r"names must be a name or a sequence of names; choose from brick, "
+                      r"grass, gravel, ihc, cell, moon; got None\."),
+    ({"names": 5}, "names must be a name or a sequence of names; .* got 5"),
 ])
 def test_photographs_bad_input(kwargs, pattern):
     with pytest.raises(ValueError, match=pattern):
         load_texture_photographs(**kwargs)
+
+
+def test_textures_are_public_and_photographs():
+    assert "TEXTURES" in datasets.__all__ and "TEXTURE_PHOTOGRAPHS" in datasets.__all__
+    assert set(datasets.TEXTURES) <= set(TEXTURE_PHOTOGRAPHS)
 
 
 def test_photographs_without_scikit_image_name_the_extra(monkeypatch):
@@ -110,6 +132,11 @@ def test_reproduce_synthesis_writes_every_file(synthesis_run):
     assert settings["textures"] == names and settings["size"] == 32
     assert settings["n_iter"] == 8 and settings["weights"] == "random"
     assert "scikit-image" in settings["source"]
+    # every file is one reports.RUN_FILES lists: a later run may replace the folder,
+    # a run of another command may not
+    assert check_output_folder(out, "reproduce synthesis") == out
+    with pytest.raises(ValueError, match="holds an earlier `reproduce synthesis` run"):
+        check_output_folder(out, "synthesize")
 
 
 @pytest.mark.slow
@@ -170,6 +197,23 @@ def test_reproduce_synthesis_nearest_columns_match_the_written_images(synthesis_
     assert "| brick |" in markdown
 
 
+def test_full_contrast_is_the_packages_intensity_mapping():
+    """reproduce synthesis stretches each photograph from its own range onto [0, 1]
+    (colour channels jointly), as the intensity mapping does for floats; uniform: 0.5."""
+    from sklearn_texture._images import intensity_bounds, rescale_intensities
+    from sklearn_texture.cli import _full_contrast
+
+    grey = np.array([[100, 110], [120, 150]], np.uint8)
+    np.testing.assert_allclose(_full_contrast(grey), [[0, 0.2], [0.4, 1]], atol=1e-7)
+    rgb = np.stack([grey, grey // 2, grey + 50], axis=-1)
+    unit = _full_contrast(rgb)
+    assert unit.dtype == np.float32 and unit.min() == 0 and unit.max() == 1
+    low, high = intensity_bounds(rgb.astype(np.float32))
+    assert (low, high) == (50, 200)
+    np.testing.assert_array_equal(unit, rescale_intensities(rgb, low, high))
+    assert np.all(_full_contrast(np.full((4, 4), 7, np.uint16)) == 0.5)
+
+
 def test_nearest_exemplars_flags_a_swap():
     """The table's logic on known answers: syntheses that are (near) copies of their own
     exemplar are nearest to it; two swapped ones are not, with own/other > 1."""
@@ -203,6 +247,37 @@ def test_reproduce_synthesis_is_reproducible(tmp_path):
     for name in ("gravel", "moon"):
         assert (tmp_path / "a" / f"{name}_synthesis.png").read_bytes() == \
             (tmp_path / "b" / f"{name}_synthesis.png").read_bytes()
+
+
+@needs_photographs
+def test_reproduce_synthesis_spectrum_weight_names_the_colour_photograph(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["reproduce", "synthesis", "--out", str(out), *TINY, "--n-iter", "1",
+                 "--textures", "brick", "ihc", "--spectrum-weight", "1"]) == 1
+    assert one_error(capsys) == (
+        "--spectrum-weight > 0 needs grey photographs; ihc is colour: leave it out of "
+        "--textures or leave --spectrum-weight out.")
+    assert not any(tmp_path.iterdir())
+
+
+def test_synthesize_spectrum_weight_refusals_name_the_option(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    grey, colour = tmp_path / "grey.png", tmp_path / "colour.png"
+    Image.fromarray((rng.random((32, 32)) * 255).astype(np.uint8)).save(grey)
+    Image.fromarray((rng.random((32, 32, 3)) * 255).astype(np.uint8)).save(colour)
+    out = tmp_path / "out"
+    argv = ["synthesize", "--weights", "random", "--n-iter", "1", "--no-progress",
+            "--spectrum-weight", "1", "--out", str(out)]
+    assert main([*argv, str(grey), str(colour)]) == 1
+    assert one_error(capsys) == (
+        f"--spectrum-weight > 0 needs grey images; {colour} is colour: leave it out or "
+        "leave --spectrum-weight out.")
+    assert main([*argv, str(grey), "--size", "16"]) == 1
+    assert one_error(capsys) == (
+        "--spectrum-weight > 0 needs syntheses of each image's own size (power spectra of "
+        f"other sizes sample other wavevectors, Eq. 7); {grey} is 32x32, not 16x16: leave "
+        "--size out.")
+    assert not out.exists()
 
 
 def test_reproduce_synthesis_without_scikit_image_writes_nothing(tmp_path, monkeypatch,
@@ -285,6 +360,9 @@ def test_map_walk_writes_every_file(walk):
     assert grid.shape[0] > 400 and grid.std() > 30
     settings = json.loads((walk / "settings.json").read_text())
     assert settings["command"] == "map-walk" and settings["weights"] == "random"
+    assert check_output_folder(walk, "map-walk") == walk
+    with pytest.raises(ValueError, match="holds an earlier `map-walk` run"):
+        check_output_folder(walk, "embed")
     assert settings["dims"] == [1, 3] and settings["n_points"] == 3
     assert settings["size"] == 32 and settings["n_iter"] == 6
     assert settings["weights_identity"]["weights"] == "random"
@@ -333,7 +411,8 @@ def test_map_walk_reports_the_error_it_reached(walk, gram_map):
 def test_map_walk_refusal_leaves_an_earlier_folder_alone(gram_map, tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "settings.json").write_text("{}\n")  # an earlier run's (replaceable)
+    earlier = '{"command": "map-walk"}\n'  # an earlier map-walk's (replaceable)
+    (out / "settings.json").write_text(earlier)
     status = main(["map-walk", str(gram_map), "--out", str(out), "--dims", "2", "4",
                    "--no-progress"])
     assert status == 1
@@ -342,11 +421,12 @@ def test_map_walk_refusal_leaves_an_earlier_folder_alone(gram_map, tmp_path, cap
         "map's mds_1 ... mds_3); got 2 4.")
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
     assert [p.name for p in out.iterdir()] == ["settings.json"]
-    assert (out / "settings.json").read_text() == "{}\n"
+    assert (out / "settings.json").read_text() == earlier
 
 
-# reports._OUTPUT_NAMES/_OUTPUT_PATTERNS decide which folders a run may replace; the new
-# commands' files are listed there, so a second run into the same --out replaces the first.
+# reports.RUN_FILES decides which folders a run may replace: an earlier run of the same
+# command (its settings.json says so) and nothing else, so a second run into the same
+# --out replaces the first, and nothing else is ever replaced.
 
 
 @pytest.mark.slow
@@ -369,3 +449,118 @@ def test_reproduce_synthesis_replaces_its_own_earlier_folder(synthesis_run, tmp_
     assert main(["reproduce", "synthesis", "--out", str(out), *TINY, "--n-iter", "1",
                  "--textures", "brick", "grass"]) == 0
     assert not (out / "ihc_original.png").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("inside", ["", "walk", "deeper/walk"])
+def test_map_walk_refuses_an_out_in_the_map(gram_map, inside, capsys):
+    """--out the map folder itself, or a folder inside it: refused before anything is
+    created (not even a lock file in the map), the map unchanged."""
+    before = snapshot(gram_map.parent)
+    out = gram_map / inside if inside else gram_map
+    assert main(["map-walk", str(gram_map), "--out", str(out), "--size", "32",
+                 "--n-iter", "1", "--n-points", "2", "--no-progress"]) == 1
+    assert one_error(capsys) == (
+        f"--out {out} is the map folder {gram_map} or inside it; map-walk writes a folder "
+        "of its own (by default sklearn-texture-walk): name one outside the map.")
+    assert snapshot(gram_map.parent) == before
+
+
+# slow: one embed and two walks, 9 s here (2 cores, load ~5)
+@pytest.mark.slow
+def test_embed_then_map_walk_with_defaults_keep_the_map(tmp_path, monkeypatch, capsys):
+    """embed's default folder holds the map; map-walk's default is its own, so the map
+    survives; each command replaces only its own earlier folder."""
+    perlin_folder(tmp_path / "imgs", n=4)
+    monkeypatch.chdir(tmp_path)
+    assert main(["embed", "imgs", "--weights", "random", "--quiet"]) == 0
+    the_map = snapshot(tmp_path / "sklearn-texture-results")
+    walk_argv = ["map-walk", "sklearn-texture-results", "--size", "32", "--n-iter", "1",
+                 "--n-points", "2", "--no-progress"]
+    assert main(walk_argv) == 0
+    assert snapshot(tmp_path / "sklearn-texture-results") == the_map
+    assert len(read_csv(tmp_path / "sklearn-texture-walk" / "points.csv")) == 4
+    assert main([*walk_argv, "--n-points", "3"]) == 0  # replaces its own earlier walk
+    assert len(read_csv(tmp_path / "sklearn-texture-walk" / "points.csv")) == 9
+    walk = snapshot(tmp_path / "sklearn-texture-walk")
+    capsys.readouterr()
+    assert main(["embed", "imgs", "--weights", "random", "--quiet",
+                 "--out", "sklearn-texture-walk"]) == 1
+    assert one_error(capsys) == (
+        "output folder sklearn-texture-walk holds an earlier `map-walk` run, which `embed` "
+        "does not replace; choose a new or empty folder (a run replaces only a folder "
+        "holding an earlier run of the same command and nothing else, so that no other "
+        "file is ever deleted).")
+    assert snapshot(tmp_path / "sklearn-texture-walk") == walk
+    assert snapshot(tmp_path / "sklearn-texture-results") == the_map
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("settings", [None, '{"command": "map-walk"}'])
+def test_map_walk_never_replaces_a_folder_of_user_files(gram_map, tmp_path, capsys,
+                                                        settings):
+    """The reviewer's folder: files named like reproduce synthesis' originals and like
+    map-walk's points.csv, without (or beside) an earlier map-walk's settings.json."""
+    userdata = tmp_path / "userdata"
+    userdata.mkdir()
+    for name in ("scan_original.png", "scan2_original.png", "points.csv"):
+        (userdata / name).write_text(f"the user's {name}")
+    if settings is not None:
+        (userdata / "settings.json").write_text(settings)
+    before = snapshot(tmp_path)
+    assert main(["map-walk", str(gram_map), "--out", str(userdata), "--size", "32",
+                 "--n-iter", "1", "--n-points", "2", "--no-progress"]) == 1
+    error = one_error(capsys)
+    assert error.startswith(f"output folder {userdata} holds files that sklearn-texture "
+                            "did not write (")
+    if settings is not None:
+        assert "(scan2_original.png, scan_original.png) beside an earlier `map-walk` run" \
+            in error
+    assert snapshot(tmp_path) == before
+
+
+def _features_state(path, change=0.0):
+    """A VGG-19 feature stack with random weights (the network's layout only, quick to
+    build), saved as a weights file; ``change`` is added to the first kernel."""
+    import torch
+    from torchvision.models import vgg
+
+    torch.manual_seed(0)
+    state = vgg.make_layers(vgg.cfgs["E"]).state_dict()
+    state["0.weight"] += change
+    torch.save(state, path)
+
+
+# slow: one embed and two walks with a weights file, 10 s here (2 cores, load ~5)
+@pytest.mark.slow
+def test_map_walk_refuses_a_changed_weights_file(tmp_path, capsys):
+    """The map records its weights file's sha256; map-walk hashes the file again, records
+    what it measured, and refuses the file once it changed (or is gone)."""
+    import hashlib
+
+    weights = tmp_path / "w.pth"
+    _features_state(weights)
+    images = perlin_folder(tmp_path / "imgs", n=4)
+    assert main(["embed", str(images), "--weights", str(weights), "--device", "cpu",
+                 "--quiet", "--out", str(tmp_path / "map")]) == 0
+    recorded = json.loads((tmp_path / "map" / "settings.json").read_text())
+    walk = ["map-walk", str(tmp_path / "map"), "--size", "32", "--n-iter", "1",
+            "--n-points", "2", "--no-progress"]
+    assert main([*walk, "--out", str(tmp_path / "walk")]) == 0
+    settings = json.loads((tmp_path / "walk" / "settings.json").read_text())
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert settings["weights_identity"]["sha256"] == digest
+    assert settings["weights_identity"] == recorded["weights_identity"]
+    capsys.readouterr()
+    _features_state(weights, change=1.0)  # the file changes: other texture vectors
+    assert main([*walk, "--out", str(tmp_path / "walk2")]) == 1
+    error = one_error(capsys)
+    assert error.startswith(f"map-walk {tmp_path / 'map'}: the map was made with other "
+                            "weights than these (")
+    assert digest in error and hashlib.sha256(weights.read_bytes()).hexdigest() in error
+    assert error.endswith("so its points cannot be turned into images with them.")
+    weights.unlink()
+    assert main([*walk, "--out", str(tmp_path / "walk2")]) == 1
+    error = one_error(capsys)
+    assert "the map's weights cannot be read now" in error and "No such file" in error
+    assert not (tmp_path / "walk2").exists()

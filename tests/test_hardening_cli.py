@@ -6,7 +6,9 @@
 * Reproducibility: ``embed`` twice with one seed gives the same bytes; the seed is
   recorded in ``settings.json``, from which the run can be repeated.
 * Transactional output folders: a rerun replaces the folder whole, concurrent runs
-  never mix, a failing rename leaves the old folder, SIGTERM/SIGINT leave no staging.
+  never mix, a failing rename leaves the old folder, SIGTERM/SIGINT leave no staging;
+  only a folder holding an earlier run of the same command (its settings.json says so)
+  and nothing else is ever replaced.
 * Files with bad pixels (NaN, inf, 1x1) are skipped with their path and reason.
 * Plotting never changes matplotlib's backend.
 """
@@ -379,14 +381,128 @@ def test_results_folder_is_replaced_but_not_one_with_other_files(tmp_path, capsy
     images = _good(tmp_path / "images", 3)
     out = tmp_path / "out"
     out.mkdir()
+    (out / "settings.json").write_text('{"command": "embed"}')
     (out / "coordinates.csv").write_text("old")
-    (out / "fig6_angle_rmse.png").write_text("old")
-    assert _embed(images, out) == 0  # a folder of result files only: an earlier run's
-    assert not (out / "fig6_angle_rmse.png").exists()
+    (out / "skipped.csv").write_text("old")
+    assert _embed(images, out) == 0  # an earlier embed's files only: replaced
+    assert not (out / "skipped.csv").exists()
     (out / "notes.txt").write_text("mine")  # the user's file: never deleted
     assert _embed(images, out) == 1
-    assert "did not write" in capsys.readouterr().err
+    assert "did not write (notes.txt) beside an earlier `embed` run" in capsys.readouterr().err
     assert (out / "notes.txt").read_text() == "mine"
+
+
+def _fake_run(folder, command, names=None, settings=None):
+    """A folder as a run of ``command`` leaves it: its settings.json and (empty) files."""
+    folder.mkdir()
+    fixed, _ = reports.RUN_FILES[command]
+    text = json.dumps({"command": command}) if settings is None else settings
+    for name in fixed if names is None else ["settings.json", *names]:
+        (folder / name).write_text(text if name == "settings.json" else name)
+    return folder
+
+
+@pytest.mark.parametrize("earlier", list(reports.RUN_FILES))
+def test_only_an_earlier_run_of_the_same_command_is_replaced(tmp_path, earlier):
+    """Every command's files make a folder that command may replace, and no other."""
+    out = _fake_run(tmp_path / "out", earlier)
+    assert reports.check_output_folder(out, earlier) == out
+    for command in reports.RUN_FILES:
+        if command != earlier:
+            with pytest.raises(ValueError, match=f"holds an earlier `{earlier}` run, which "
+                                                 f"`{command}` does not replace"):
+                reports.check_output_folder(out, command)
+    with pytest.raises(ValueError, match=re.escape(f"output folder {out} is not empty")):
+        reports.check_output_folder(out)  # no command: a new or empty folder only
+
+
+@pytest.mark.parametrize(("command", "names", "foreign"), [
+    ("map-walk", ["walk_r0_c0.png", "walk_r12_c3.png", "points.csv"], None),
+    ("map-walk", ["walk_r0_c0.png", "scan_original.png"], "scan_original.png"),
+    ("map-walk", ["walk_rx_cy.png"], "walk_rx_cy.png"),
+    ("reproduce synthesis", ["brick_original.png", "ihc_synthesis.png"], None),
+    ("reproduce synthesis", ["brick_original.png", "scan_original.png"], "scan_original.png"),
+    ("reproduce manifold", ["fig9_11_embedding_d10.png"], None),
+    ("reproduce manifold", ["fig9_11_embedding_dx.png"], "fig9_11_embedding_dx.png"),
+    ("synthesize", ["my scan_synthesis.png", "losses.csv"], None),
+    ("synthesize", ["my scan.png"], "my scan.png"),
+    ("embed", ["coordinates.csv", "points.csv", "grid.png"], "grid.png, points.csv"),
+])
+def test_a_run_replaces_only_its_own_files(tmp_path, command, names, foreign):
+    """No wildcard reaches a user's file: originals are named from TEXTURE_PHOTOGRAPHS,
+    each command has its own list."""
+    out = _fake_run(tmp_path / "out", command, names)
+    if foreign is None:
+        assert reports.check_output_folder(out, command) == out
+    else:
+        with pytest.raises(ValueError, match=re.escape(
+                f"holds files that sklearn-texture did not write ({foreign}) beside an "
+                f"earlier `{command}` run")):
+            reports.check_output_folder(out, command)
+
+
+@pytest.mark.parametrize(("settings", "why"), [
+    (None, "holds files that sklearn-texture did not write (it has no settings.json of "
+           "an earlier run)"),
+    ("{}", "holds a settings.json that names no command (an earlier version's run, or "
+           "not a run at all), so it is not known to be an earlier `embed` run; delete it "
+           "yourself if you no longer need it"),
+    ('{"command": 3}', "holds a settings.json that names no command"),
+    ("not json", "holds a settings.json that is not readable JSON"),
+])
+def test_a_folder_without_a_named_command_is_refused(tmp_path, capsys, settings, why):
+    """Files a run writes, but no settings.json naming the command: refused, saying
+    why and what to do, and left as it was."""
+    images = _good(tmp_path / "images", 3)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "coordinates.csv").write_text("old")
+    if settings is not None:
+        (out / "settings.json").write_text(settings)
+    before = _snapshot(out)
+    assert _embed(images, out) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"sklearn-texture: error: output folder "
+                                               f"{out} {why}"), err
+    assert _snapshot(out) == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_reproduce_folder_is_not_replaced_by_embed(tmp_path, capsys):
+    images = _good(tmp_path / "images", 3)
+    out = _fake_run(tmp_path / "out", "reproduce synthesis")
+    before = _snapshot(out)
+    assert _embed(images, out) == 1
+    assert "holds an earlier `reproduce synthesis` run, which `embed` does not replace" in \
+        capsys.readouterr().err
+    assert _snapshot(out) == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_staged_run_must_name_its_command(tmp_path):
+    """staged_output(out, command) commits only a settings.json naming the command, so
+    that the next run of it can replace the folder."""
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match=r"must name its command 'embed'; found no "
+                                           r"settings\.json"), \
+            reports.staged_output(out, "embed") as staging:
+        (staging / "coordinates.csv").write_text("x")
+    with pytest.raises(RuntimeError, match="found command 'map-walk'"), \
+            reports.staged_output(out, "embed") as staging:
+        reports.write_settings({"command": "map-walk"}, staging / "settings.json")
+    assert not out.exists() and _leftovers(tmp_path) == []
+    with reports.staged_output(out, "embed") as staging:
+        reports.write_settings({"command": "embed"}, staging / "settings.json")
+    assert reports.check_output_folder(out, "embed") == out
+
+
+def test_report_settings_always_name_the_command():
+    assert reports._run_settings("N=5", "reproduce angle") == (
+        "reproduce angle", {"command": "reproduce angle", "settings": "N=5"})
+    assert reports._run_settings({"n": 5}, "reproduce angle") == (
+        "reproduce angle", {"command": "reproduce angle", "n": 5})
+    assert reports._run_settings({"command": "mine", "n": 5}, "reproduce angle") == (
+        "mine", {"command": "mine", "n": 5})
 
 
 @pytest.mark.parametrize("failing", ["aside", "in"])

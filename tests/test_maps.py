@@ -31,6 +31,7 @@ from sklearn_texture import (
     linear_r2,
     maps,
     regression_angle,
+    reports,
     texture_distances,
 )
 from sklearn_texture.cli import main
@@ -88,6 +89,11 @@ def cnn_map(perlin):
 
 def test_a_map_holds_one_run_of_reusable_files(cnn_map):
     assert sorted(p.name for p in cnn_map.iterdir()) == MAP_FILES
+    # a later embed may replace the map folder; map-walk, which reads maps, may not
+    assert set(maps.MAP_FILES) <= set(reports.RUN_FILES["embed"][0])
+    assert reports.check_output_folder(cnn_map, "embed") == cnn_map
+    with pytest.raises(ValueError, match="an earlier `embed` run, which `map-walk` does"):
+        reports.check_output_folder(cnn_map, "map-walk")
     names, coordinates = _coordinates(cnn_map)
     images, read_names, _ = read_images(names)
     assert read_names == names
