@@ -903,7 +903,8 @@ CLI_CASES = {
                               lambda t: [*SYNTHESIS, "--size", "600"]),
     "synthesis-n-iter=0": cli(2, "--n-iter: must be a positive integer",
                               lambda t: [*SYNTHESIS, "--n-iter", "0"]),
-    "synthesis-colour-with-spectrum": cli(1, "spectrum_weight > 0 needs grey exemplars",
+    "synthesis-colour-with-spectrum": cli(1, "--spectrum-weight > 0 needs grey photographs; "
+                                             "ihc is colour",
                                           lambda t: [*SYNTHESIS, "--textures", "brick", "ihc",
                                                      "--spectrum-weight", "1"]),
     "map-walk-missing-folder": cli(1, "nowhere is not a folder",
