@@ -356,7 +356,7 @@ class GramTextureVectorizer(TextureVectorizerBase):
         Returns
         -------
         images : ndarray of shape (n_samples, H, W), (n_samples, H, W, 3) or \
-(n_samples, n_features_in_)
+(n_samples, `n_features_in_`)
             The synthesised images, float32. The noise is seeded by ``random_state``.
 
         Raises
