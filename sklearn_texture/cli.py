@@ -1089,7 +1089,7 @@ def _map_walk(args):
     units = np.clip(rescale_intensities(images, low, high), 0, 1)
     # The achieved Eq. 4 distance to each target, relative to the target's norm, by the
     # map's own transform of the images as returned.
-    achieved = np.vstack([vectorizer.transform(image[np.newaxis]) for image in images])
+    achieved = vectorizer.transform(images)
     errors = np.linalg.norm(achieved - targets, axis=1) / np.linalg.norm(targets, axis=1)
     rows = []
     for index, (point, error) in enumerate(zip(points, errors, strict=True)):
