@@ -835,13 +835,13 @@ def _nearest_exemplars(exemplars, syntheses, args):
     from sklearn_texture.spectrum import power_spectrum
 
     # The vectorizer synthesize_textures matched (same weights and, for random weights,
-    # the same network seed from random_state); RGB and grey images go one at a time.
+    # the same network seed from random_state); a list may mix grey and RGB images.
     vectorizer = GramTextureVectorizer(weights=args.weights, device=args.device,
                                        random_state=args.random_state)
     vectorizer.fit(exemplars[0][np.newaxis])
 
     def gram(images):
-        return np.vstack([vectorizer.transform(image[np.newaxis]) for image in images])
+        return vectorizer.transform(list(images))
 
     def spectra(images):
         grey = [image.mean(axis=-1) if image.ndim == 3 else image for image in images]
